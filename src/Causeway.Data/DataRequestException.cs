@@ -1,0 +1,6 @@
+namespace Causeway.Data;
+
+/// <summary>Placeholder.</summary>
+public sealed class DataRequestException : Exception
+{
+}
