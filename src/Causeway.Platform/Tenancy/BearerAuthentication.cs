@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Causeway.Platform.Tenancy;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer cwt_...</c> against the platform's token hashes and answers failures with
+/// problem details that say what is wrong with the token, never echoing it.
+/// </summary>
+internal sealed class BearerAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TenantStore tenants)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    private const string FailureKey = "causeway.auth.failure";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+        {
+            return Fail("The Authorization header must be 'Bearer <token>'.");
+        }
+
+        var (caller, rejection) = await tenants.AuthenticateAsync(header[7..].Trim(), Context.RequestAborted);
+        if (caller is null)
+        {
+            return Fail(rejection switch
+            {
+                TokenRejection.Expired => "The bearer token has expired.",
+                TokenRejection.Revoked => "The bearer token has been revoked.",
+                _ => "The bearer token is not valid.",
+            });
+        }
+
+        var identity = new ClaimsIdentity(CallerClaims.From(caller), SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var detail = Context.Items[FailureKey] as string ?? "A bearer token is required (Authorization: Bearer <token>).";
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(detail: detail, statusCode: 401, title: "Unauthorized").ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await Results.Problem(detail: "The caller may not do this.", statusCode: 403, title: "Forbidden").ExecuteAsync(Context);
+    }
+
+    private AuthenticateResult Fail(string reason)
+    {
+        Context.Items[FailureKey] = reason;
+        return AuthenticateResult.Fail(reason);
+    }
+}
+
+/// <summary>Maps a <see cref="Caller"/> to claims and back.</summary>
+public static class CallerClaims
+{
+    private const string TenantClaim = "causeway:tenant";
+    private const string AdminClaim = "causeway:tenant-admin";
+    private const string OperatorClaim = "causeway:operator";
+
+    internal static IEnumerable<Claim> From(Caller caller)
+    {
+        yield return new Claim(ClaimTypes.NameIdentifier, caller.UserId.ToString());
+        yield return new Claim(ClaimTypes.Name, caller.UserName);
+        yield return new Claim(TenantClaim, caller.TenantId.ToString());
+        yield return new Claim(AdminClaim, caller.IsTenantAdmin ? "true" : "false");
+        yield return new Claim(OperatorClaim, caller.IsOperator ? "true" : "false");
+    }
+
+    /// <summary>The authenticated caller of the request.</summary>
+    /// <exception cref="InvalidOperationException">The endpoint was reached without authentication (a wiring error).</exception>
+    public static Caller GetCaller(this HttpContext context) => context.User.Identity?.IsAuthenticated == true
+        ? new Caller(
+            Guid.Parse(context.User.FindFirstValue(ClaimTypes.NameIdentifier)!),
+            Guid.Parse(context.User.FindFirstValue(TenantClaim)!),
+            context.User.FindFirstValue(ClaimTypes.Name)!,
+            context.User.FindFirstValue(AdminClaim) == "true",
+            context.User.FindFirstValue(OperatorClaim) == "true")
+        : throw new InvalidOperationException("The endpoint requires authorization but none ran.");
+}
