@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Causeway.Platform;
@@ -26,7 +27,7 @@ public static class PlatformExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton(options.CreateDatabase());
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TenantStore>();
         services.AddSingleton(TenantStore.Schema);
         services.AddProblemDetails();
