@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Causeway.Connectors;
+
+/// <summary>Why a request matched no operation.</summary>
+public enum MatchFailure
+{
+    /// <summary>No operation has this path (404).</summary>
+    NotFound,
+    /// <summary>The path exists for other methods (405).</summary>
+    MethodNotAllowed,
+    /// <summary>Required parameters are missing or values have the wrong type (400).</summary>
+    InvalidParameters,
+    /// <summary>The operation exists but Causeway cannot serve it, for example custom code (501).</summary>
+    Unavailable,
+}
+
+/// <summary>A matched operation with its decoded path parameter values.</summary>
+public sealed record OperationMatch(ConnectorOperation Operation, IReadOnlyDictionary<string, string> PathParameters);
+
+/// <summary>A failed match: the kind, the HTTP status to answer and every problem found.</summary>
+public sealed record MatchError(MatchFailure Kind, int StatusCode, string Message, IReadOnlyList<string> Problems);
+
+/// <summary>The outcome of <see cref="OperationMatcher.Match"/>: exactly one of <see cref="Match"/> and <see cref="Error"/> is set.</summary>
+public sealed record OperationMatchResult(OperationMatch? Match, MatchError? Error)
+{
+    /// <summary>True when an operation matched and its parameters are valid.</summary>
+    public bool IsSuccess => Match is not null;
+}
+
+/// <summary>
+/// Finds the operation for <c>method + path</c>, the part of the URL after <c>/apim/{connector}/{connectionId}</c>.
+/// The path may be written with or without the swagger basePath. Literal segments compare ignoring case; a
+/// <c>{name}</c> matches one segment (or part of one, as in <c>/items({id})</c>) and is URL-decoded once, twice for
+/// <c>x-ms-url-encoding: double</c>; <c>{*name}</c> (built-in connectors only) matches the rest of the path. When
+/// several templates match, the one with the most literal characters wins. Thread-safe.
+/// </summary>
+public static class OperationMatcher
+{
+    private static readonly ConditionalWeakTable<ConnectorDefinition, IReadOnlyList<CompiledTemplate>> Compiled = new();
+
+    /// <summary>Matches and validates the request.</summary>
+    /// <param name="definition">The connector.</param>
+    /// <param name="method">The HTTP method.</param>
+    /// <param name="path">The path after the connection id, starting with '/', still URL-encoded.</param>
+    /// <param name="query">The query parameters (decoded), or null.</param>
+    /// <param name="headers">The request headers, or null (then header parameters are not checked).</param>
+    /// <param name="hasBody">True when the request carries a body.</param>
+    public static OperationMatchResult Match(
+        ConnectorDefinition definition,
+        string method,
+        string path,
+        IEnumerable<KeyValuePair<string, string>>? query = null,
+        IEnumerable<KeyValuePair<string, string>>? headers = null,
+        bool hasBody = false)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        var templates = Compiled.GetValue(definition, d => d.Operations.Select(o => new CompiledTemplate(o)).ToList());
+        var candidates = new List<string> { Normalise(path) };
+        if (definition.BasePath.Length > 0 && candidates[0].StartsWith(definition.BasePath + "/", StringComparison.OrdinalIgnoreCase))
+        {
+            candidates.Insert(0, candidates[0][definition.BasePath.Length..]);
+        }
+
+        (CompiledTemplate Template, Match Match)? best = null;
+        var allowed = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var candidate in candidates)
+        {
+            foreach (var t in templates)
+            {
+                var m = t.Regex.Match(candidate);
+                if (!m.Success)
+                {
+                    continue;
+                }
+
+                if (!string.Equals(t.Operation.Method, method, StringComparison.OrdinalIgnoreCase))
+                {
+                    allowed.Add(t.Operation.Method);
+                    continue;
+                }
+
+                if (best is null || t.LiteralLength > best.Value.Template.LiteralLength)
+                {
+                    best = (t, m);
+                }
+            }
+
+            if (best is not null)
+            {
+                break;
+            }
+        }
+
+        if (best is null)
+        {
+            return allowed.Count > 0
+                ? Fail(MatchFailure.MethodNotAllowed, 405, $"{method.ToUpperInvariant()} is not allowed on this path; allowed: {string.Join(", ", allowed)}")
+                : Fail(MatchFailure.NotFound, 404, $"connector '{definition.Name}' has no operation for {method.ToUpperInvariant()} {path}");
+        }
+
+        var (template, match) = best.Value;
+        var operation = template.Operation;
+        var pathValues = new Dictionary<string, string>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var (group, name) in template.Groups)
+        {
+            var raw = match.Groups[group].Value;
+            var parameter = operation.Parameters.FirstOrDefault(p => p.In == ParameterLocation.Path && p.Name == name);
+            var value = Uri.UnescapeDataString(raw);
+            if (parameter?.UrlEncoding == "double")
+            {
+                value = Uri.UnescapeDataString(value);
+            }
+
+            pathValues[name] = value;
+            if (parameter is not null)
+            {
+                CheckType(parameter, value, problems);
+            }
+        }
+
+        if (!operation.Availability.Available)
+        {
+            return Fail(MatchFailure.Unavailable, 501, $"operation '{operation.OperationId}' is unavailable: {operation.Availability.Reason}");
+        }
+
+        var queryList = query?.ToList() ?? [];
+        var headerList = headers?.ToList();
+        foreach (var p in operation.Parameters)
+        {
+            switch (p.In)
+            {
+                case ParameterLocation.Query:
+                    Check(p, queryList.Where(q => q.Key == p.Name).Select(q => q.Value).FirstOrDefault(), problems);
+                    break;
+                case ParameterLocation.Header when headerList is not null:
+                    Check(p, headerList.Where(h => string.Equals(h.Key, p.Name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault(), problems);
+                    break;
+                case ParameterLocation.Body or ParameterLocation.FormData when p.Required && !hasBody:
+                    problems.Add($"{Where(p)} is required: the request has no body");
+                    break;
+            }
+        }
+
+        return problems.Count > 0
+            ? new OperationMatchResult(null, new MatchError(MatchFailure.InvalidParameters, 400, $"operation '{operation.OperationId}': {string.Join("; ", problems)}", problems))
+            : new OperationMatchResult(new OperationMatch(operation, pathValues), null);
+    }
+
+    private static OperationMatchResult Fail(MatchFailure kind, int status, string message) =>
+        new(null, new MatchError(kind, status, message, [message]));
+
+    private static string Where(OperationParameter p) => $"{p.In.ToString().ToLowerInvariant()} parameter '{p.Name}'";
+
+    private static void Check(OperationParameter p, string? value, List<string> problems)
+    {
+        if (value is null)
+        {
+            // A required parameter with a default is filled in by BackendRequestFactory, as the designer would.
+            if (p.Required && p.Default is null)
+            {
+                problems.Add($"{Where(p)} is required");
+            }
+
+            return;
+        }
+
+        CheckType(p, value, problems);
+    }
+
+    private static void CheckType(OperationParameter p, string value, List<string> problems)
+    {
+        var ok = p.Type switch
+        {
+            "integer" => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
+            "number" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _),
+            "boolean" => bool.TryParse(value, out _),
+            _ => true,
+        };
+        if (!ok)
+        {
+            problems.Add($"{Where(p)} must be of type {p.Type}");
+        }
+    }
+
+    private static string Normalise(string path)
+    {
+        var q = path.IndexOf('?', StringComparison.Ordinal);
+        if (q >= 0)
+        {
+            path = path[..q];
+        }
+
+        if (!path.StartsWith('/'))
+        {
+            path = "/" + path;
+        }
+
+        return path.Length > 1 ? path.TrimEnd('/') : path;
+    }
+
+    private sealed class CompiledTemplate
+    {
+        public CompiledTemplate(ConnectorOperation operation)
+        {
+            Operation = operation;
+            var template = Normalise(operation.PathTemplate);
+            var sb = new StringBuilder("^");
+            var i = 0;
+            var groups = new List<(string, string)>();
+            while (i < template.Length)
+            {
+                var open = template.IndexOf('{', i);
+                var close = open < 0 ? -1 : template.IndexOf('}', open);
+                if (open < 0 || close < 0)
+                {
+                    sb.Append(Regex.Escape(template[i..]));
+                    LiteralLength += template.Length - i;
+                    break;
+                }
+
+                sb.Append(Regex.Escape(template[i..open]));
+                LiteralLength += open - i;
+                var name = template[(open + 1)..close];
+                var group = "p" + groups.Count.ToString(CultureInfo.InvariantCulture);
+                var wildcard = name.StartsWith('*');
+                groups.Add((group, wildcard ? name[1..] : name));
+                sb.Append("(?<").Append(group).Append(wildcard ? ">.*)" : ">[^/]+)");
+                i = close + 1;
+            }
+
+            sb.Append("/?$");
+            Groups = groups;
+            Regex = new Regex(sb.ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+
+        public ConnectorOperation Operation { get; }
+
+        public Regex Regex { get; }
+
+        public int LiteralLength { get; }
+
+        public IReadOnlyList<(string Group, string Name)> Groups { get; }
+    }
+}
