@@ -149,8 +149,9 @@ public static class ConnectorPackageReader
     {
         ArgumentNullException.ThrowIfNull(apiDefinition);
         ArgumentNullException.ThrowIfNull(apiProperties);
-        var swagger = JsonText.ParseObject(apiDefinition, ApiDefinitionFile);
-        var props = JsonText.ParseObject(apiProperties, ApiPropertiesFile);
-        return new PackageParser(swagger, props, string.IsNullOrWhiteSpace(script) ? null : script).Parse();
+        var warnings = new List<string>();
+        var swagger = JsonText.ParseObject(apiDefinition, ApiDefinitionFile, warnings);
+        var props = JsonText.ParseObject(apiProperties, ApiPropertiesFile, warnings);
+        return new PackageParser(swagger, props, string.IsNullOrWhiteSpace(script) ? null : script, warnings).Parse();
     }
 }

@@ -8,70 +8,81 @@ namespace Causeway.Connectors;
 /// <summary>Lenient JSON parsing and JSON-path text for import errors.</summary>
 internal static class JsonText
 {
-    // The platform reads packages with a lenient JSON reader: published packages carry trailing commas, comments
-    // and raw tabs inside strings, and are accepted there. Missing commas or extra data are not.
+    // The platform reads packages with a lenient JSON reader: published packages carry trailing commas, comments,
+    // raw tabs inside strings, Unicode spaces and repeated keys, and are accepted there. Missing commas, unclosed
+    // objects or extra data are not.
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
         AllowTrailingCommas = true,
         CommentHandling = JsonCommentHandling.Skip,
     };
 
-    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
-
-    public static JsonObject ParseObject(string text, string file)
+    /// <summary>
+    /// Parses a package file into a mutable tree. A repeated property name keeps the last value, as the platform's
+    /// reader does, and adds a warning naming the path.
+    /// </summary>
+    public static JsonObject ParseObject(string text, string file, ICollection<string> warnings)
     {
-        JsonNode? node;
+        JsonDocument document;
         try
         {
-            node = JsonNode.Parse(EscapeControlCharactersInStrings(text.TrimStart('\uFEFF')), NodeOptions, DocumentOptions);
+            document = JsonDocument.Parse(EscapeControlCharactersInStrings(text.TrimStart('\uFEFF')), DocumentOptions);
         }
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $"line {line + 1}, position {e.BytePositionInLine + 1}" : "unknown position";
-            throw new ConnectorImportException(file, "$", $"not valid JSON ({where})", e);
+            var cut = e.Message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            var reason = cut > 0 ? e.Message[..cut] : e.Message;
+            throw new ConnectorImportException(file, string.IsNullOrEmpty(e.Path) ? "$" : e.Path, $"not valid JSON at {where}: {reason}", e);
         }
 
-        if (node is not JsonObject obj)
+        using (document)
         {
-            throw new ConnectorImportException(file, "$", "must be a JSON object");
-        }
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new ConnectorImportException(file, "$", "must be a JSON object");
+            }
 
-        // JsonObject materialises lazily; a duplicate key only surfaces when it does.
-        try
-        {
-            _ = obj.Count;
-            Touch(obj);
+            return (JsonObject)ToNode(document.RootElement, "$", file, warnings)!;
         }
-        catch (ArgumentException e)
-        {
-            throw new ConnectorImportException(file, "$", "duplicate property name", e);
-        }
-
-        return obj;
     }
 
-    private static void Touch(JsonNode? node)
+    private static JsonNode? ToNode(JsonElement element, string path, string file, ICollection<string> warnings)
     {
-        switch (node)
+        switch (element.ValueKind)
         {
-            case JsonObject o:
-                foreach (var (_, v) in o)
+            case JsonValueKind.Object:
+                var obj = new JsonObject();
+                foreach (var property in element.EnumerateObject())
                 {
-                    Touch(v);
+                    var childPath = Prop(path, property.Name);
+                    if (obj.ContainsKey(property.Name))
+                    {
+                        warnings.Add($"{file}: {childPath}: duplicate property; the last value is used");
+                        obj.Remove(property.Name);
+                    }
+
+                    obj[property.Name] = ToNode(property.Value, childPath, file, warnings);
                 }
 
-                break;
-            case JsonArray a:
-                foreach (var v in a)
+                return obj;
+            case JsonValueKind.Array:
+                var array = new JsonArray();
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
                 {
-                    Touch(v);
+                    array.Add(ToNode(item, Index(path, i++), file, warnings));
                 }
 
-                break;
+                return array;
+            case JsonValueKind.Null:
+                return null;
+            default:
+                return JsonValue.Create(element.Clone());
         }
     }
 
-    /// <summary>Escapes raw control characters (tab, CR, LF) that appear inside string literals.</summary>
+    /// <summary>Escapes raw control characters (tab, CR, LF) inside string literals and turns Unicode spaces between tokens into ' '.</summary>
     internal static string EscapeControlCharactersInStrings(string text)
     {
         StringBuilder? sb = null;
@@ -102,6 +113,13 @@ internal static class JsonText
             else if (c == '"')
             {
                 inString = true;
+            }
+            else if (c > 0x7F && char.IsWhiteSpace(c))
+            {
+                // Unicode spaces between tokens (an em space in one certified package) read as whitespace there too.
+                sb ??= new StringBuilder(text, 0, i, text.Length + 16);
+                sb.Append(' ');
+                continue;
             }
 
             sb?.Append(c);

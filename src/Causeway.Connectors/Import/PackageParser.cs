@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Causeway.Connectors;
 
 /// <summary>Validates and converts the parsed package files into a <see cref="ConnectorDefinition"/>.</summary>
-internal sealed class PackageParser(JsonObject swagger, JsonObject properties, string? script)
+internal sealed class PackageParser(JsonObject swagger, JsonObject properties, string? script, List<string> warnings)
 {
     private const string Def = ConnectorPackageReader.ApiDefinitionFile;
     private const string Props = ConnectorPackageReader.ApiPropertiesFile;
@@ -14,7 +14,7 @@ internal sealed class PackageParser(JsonObject swagger, JsonObject properties, s
     private static readonly string[] Methods = ["get", "put", "post", "delete", "options", "head", "patch"];
     private static readonly string[] Locations = ["query", "header", "path", "formData", "body"];
 
-    private readonly List<string> _warnings = [];
+    private readonly List<string> _warnings = warnings;
 
     public ConnectorDefinition Parse()
     {
