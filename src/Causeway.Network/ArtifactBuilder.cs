@@ -280,14 +280,14 @@ internal static class ArtifactBuilder
         var rules = new List<FirewallRule>();
         foreach (var site in model.Network.Sites)
         {
-            var seen = new HashSet<(string, string)>();
+            var seen = new HashSet<(string, string, string)>();
             void Allow(string purpose, string? host, string? datacenter, string? hostSuffix, string note)
             {
                 var fact = model.Facts.Endpoints[purpose];
                 var actual = host ?? fact.HostTemplate.Replace("{hostSuffix}", hostSuffix, StringComparison.Ordinal);
                 foreach (var port in fact.Ports)
                 {
-                    if (seen.Add((actual, port)))
+                    if (seen.Add((actual, port, note)))
                     {
                         var where = datacenter is null ? "" : $" ({datacenter})";
                         rules.Add(new FirewallRule(site.Name, actual, port, $"{note}{where}") { Unverified = host is null && fact.Unverified });
