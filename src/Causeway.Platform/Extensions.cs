@@ -84,6 +84,21 @@ public static class PlatformExtensions
         await Results.Problem(detail: detail, statusCode: status, title: title).ExecuteAsync(context);
     }));
 
+    /// <summary>Gives empty error answers (no endpoint, wrong method, body too large, wrong media type) a problem body that says why.</summary>
+    public static IApplicationBuilder UseCausewayStatusCodePages(this IApplicationBuilder app) => app.UseStatusCodePages(async context =>
+    {
+        var status = context.HttpContext.Response.StatusCode;
+        var detail = status switch
+        {
+            404 => "There is no such resource or endpoint.",
+            405 => $"The endpoint does not accept {context.HttpContext.Request.Method}.",
+            413 => "The request body is larger than this endpoint accepts.",
+            415 => "The request body must be application/json.",
+            _ => null,
+        };
+        await Results.Problem(detail: detail, statusCode: status).ExecuteAsync(context.HttpContext);
+    });
+
     /// <summary>The group every authenticated REST endpoint hangs from: <c>/api/v1</c>.</summary>
     public static RouteGroupBuilder MapCausewayApi(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGroup("/api/v1").RequireAuthorization(AuthenticatedPolicy);

@@ -159,7 +159,7 @@ public static class CausewayServer
     {
         app.UseCausewayTelemetry();
         app.UseCausewayProblemDetails();
-        app.UseStatusCodePages();
+        app.UseCausewayStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
 
