@@ -381,7 +381,7 @@ internal sealed partial class RelayRequestHandler(
 
             var sent = large
                 ? await listener.SendAsync(ProtocolJson.Serialize(new ControlMessage(Request: new RequestCommand(request.Address, request.Id))), null)
-                : await listener.SendAsync(ProtocolJson.Serialize(new ControlMessage(Request: request)), hasBody ? rented.AsMemory(0, prefixLength) : null);
+                : await listener.SendAsync(ProtocolJson.Serialize(new ControlMessage(Request: request)), hasBody ? rented.AsMemory(0, prefixLength) : (ReadOnlyMemory<byte>?)null);
             if (!sent)
             {
                 await NoListenerAsync(context, hybridConnection.Path);

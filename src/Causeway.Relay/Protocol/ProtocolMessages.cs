@@ -52,6 +52,7 @@ internal sealed record RemoteEndpoint(string Address, int Port);
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(ControlMessage))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
 
 internal static class ProtocolJson
