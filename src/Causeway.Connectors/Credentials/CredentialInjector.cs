@@ -45,7 +45,8 @@ public sealed class CredentialException : Exception
 /// <item>basic: connection parameters <c>username</c> and <c>password</c> become <c>Authorization: Basic ...</c>;</item>
 /// <item>oauth2: the current access token, which the server stores under the oauthSetting parameter's name
 /// (usually <c>token</c>), becomes <c>Authorization: Bearer ...</c>;</item>
-/// <item>no definition: anonymous, nothing added.</item>
+/// <item>no definition: OAuth 2.0 when a connection parameter is an oauthSetting (Microsoft's own packages), else
+/// anonymous, nothing added.</item>
 /// </list>
 /// With several definitions the first one whose values the connection has wins. Runs before the request policies,
 /// which may rewrite the header (for example <c>Bearer @headers('Authorization')</c>). Pure and thread-safe.
@@ -62,13 +63,21 @@ public static class CredentialInjector
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(connectionValues);
         var values = new Dictionary<string, string>(connectionValues, StringComparer.OrdinalIgnoreCase);
-        if (definition.SecuritySchemes.Count == 0)
+        var schemes = definition.SecuritySchemes;
+        if (schemes.Count == 0)
         {
-            return CredentialKind.Anonymous;
+            // Microsoft's own packages (Planner, AzureAD ...) declare no securityDefinitions: their oauthSetting
+            // connection parameter alone says the platform signs calls with the user's token.
+            if (!AllParameters(definition).Any(p => p.Type == ConnectionParameterType.OAuthSetting))
+            {
+                return CredentialKind.Anonymous;
+            }
+
+            schemes = [new SecurityScheme("oauthSetting", SecuritySchemeKind.OAuth2, null, null, null, null, null)];
         }
 
         string? firstProblem = null;
-        foreach (var scheme in definition.SecuritySchemes)
+        foreach (var scheme in schemes)
         {
             var problem = TryApply(definition, scheme, request, values);
             if (problem is null)

@@ -3,7 +3,8 @@ using System.Text.RegularExpressions;
 namespace Causeway.Connectors;
 
 /// <summary>
-/// Classifies a connector for the network planner. First-party means both: the publisher is Microsoft and the
+/// Classifies a connector for the network planner. First-party means both: the publisher is Microsoft (or no
+/// publisher is declared, as in Microsoft's own packages such as Planner, AzureAD, Office 365 Users) and the
 /// backend host is inside the Microsoft network (one of <see cref="PlatformHostSuffixes"/>); such traffic stays in
 /// the datacenter. Everything else is third-party and reached over the public internet. When the host comes from a
 /// connection parameter at call time, the literal part of the dynamichosturl template is used; if no host can be
@@ -25,7 +26,8 @@ public static partial class ConnectorClassifier
     {
         ArgumentNullException.ThrowIfNull(policies);
         var backend = BackendHost(host, policies, out var hostSource);
-        var isMicrosoft = publisher is not null && MicrosoftPublisher().IsMatch(publisher.Trim());
+        var declared = !string.IsNullOrWhiteSpace(publisher);
+        var isMicrosoft = !declared || MicrosoftPublisher().IsMatch(publisher!.Trim());
         if (backend is null)
         {
             return new ConnectorClassification(ConnectorNetworkKind.ThirdParty, null,
@@ -36,11 +38,11 @@ public static partial class ConnectorClassifier
         if (isMicrosoft && inside)
         {
             return new ConnectorClassification(ConnectorNetworkKind.FirstParty, backend,
-                $"published by Microsoft and its backend {backend} ({hostSource}) is inside the Microsoft network");
+                $"{(declared ? "published by Microsoft" : "no publisher declared (Microsoft's own packages declare none)")} and its backend {backend} ({hostSource}) is inside the Microsoft network");
         }
 
         var why = !isMicrosoft
-            ? $"published by '{publisher ?? "(no publisher)"}', not Microsoft"
+            ? $"published by '{publisher}', not Microsoft"
             : $"its backend {backend} ({hostSource}) is outside the Microsoft network";
         return new ConnectorClassification(ConnectorNetworkKind.ThirdParty, backend, $"{why}: reached over the public internet");
     }
