@@ -38,6 +38,8 @@ public sealed class RelayFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    internal DataPlane.RelayHub Hub => _app!.Services.GetRequiredService<DataPlane.RelayHub>();
+
     public RelayClientOptions ClientOptions => new() { RemoteCertificateValidation = RelayClientOptions.TrustCertificate(Certificate) };
 
     public string NodeDirectory => Path.Combine(AppContext.BaseDirectory, "node");
