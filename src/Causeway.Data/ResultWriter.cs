@@ -19,7 +19,7 @@ internal static class ResultWriter
             throw new DataRequestException(404, DataErrorCodes.NotFound, $"No {shape.Entity.Table.Name} with that key exists in '{shape.EntitySetName}'.");
         }
 
-        await using var writer = new Utf8JsonWriter(output);
+        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
         writer.WriteString("@odata.context", root + "$metadata#" + shape.ContextFragment);
         if (shape.IsSingleEntity)
