@@ -17,17 +17,18 @@ public static class ConnectorNaming
     {
         ArgumentNullException.ThrowIfNull(title);
         var sb = new StringBuilder(title.Length);
-        foreach (var c in title.Normalize(NormalizationForm.FormD))
+        foreach (var c in title)
         {
             var lower = char.ToLowerInvariant(c);
             if (char.IsAsciiLetterLower(lower) || char.IsAsciiDigit(lower))
             {
                 sb.Append(lower);
             }
-            else if (char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.NonSpacingMark)
+            else if (Latin(lower) is { } plain)
             {
-                // "Société" -> "societe": drop the accent, keep the letter.
-                continue;
+                // "Société" -> "societe". Unicode normalisation is unavailable under InvariantGlobalization, so
+                // the Latin-1 letters that occur in connector titles are spelled out here.
+                sb.Append(plain);
             }
             else if (sb.Length > 0 && sb[^1] != '-')
             {
@@ -43,6 +44,22 @@ public static class ConnectorNaming
 
         return name.Length == 0 ? "connector" : name;
     }
+
+    private static string? Latin(char c) => c switch
+    {
+        'à' or 'á' or 'â' or 'ã' or 'ä' or 'å' => "a",
+        'æ' => "ae",
+        'ç' => "c",
+        'è' or 'é' or 'ê' or 'ë' => "e",
+        'ì' or 'í' or 'î' or 'ï' => "i",
+        'ñ' => "n",
+        'ò' or 'ó' or 'ô' or 'õ' or 'ö' or 'ø' => "o",
+        'œ' => "oe",
+        'ù' or 'ú' or 'û' or 'ü' => "u",
+        'ý' or 'ÿ' => "y",
+        'ß' => "ss",
+        _ => null,
+    };
 
     /// <summary>True when <paramref name="name"/> follows the rule's alphabet (a-z, 0-9, '-', not at the ends).</summary>
     public static bool IsValid(string name) =>

@@ -132,7 +132,7 @@ internal static class JsonText
     public static string Prop(string path, string name)
     {
         var simple = name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] is '_' or '$')
-            && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-' or '$');
+            && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '$');
         return simple ? $"{path}.{name}" : $"{path}['{name.Replace("'", "\\'", StringComparison.Ordinal)}']";
     }
 
