@@ -163,7 +163,8 @@ internal sealed class QueryTranslator(EdmMapping map, SqlDialect dialect, QueryL
         var mayHaveNext = true;
         if (top is { } t && t <= pageSize)
         {
-            limit = Parameter(t, DataType.Int64);
+            // $top=0 with $count still needs one row to carry the window count.
+            limit = Parameter(t == 0 && count ? 1 : t, DataType.Int64);
             writeCount = (int)t;
             mayHaveNext = false;
         }

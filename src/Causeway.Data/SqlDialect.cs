@@ -155,6 +155,9 @@ internal sealed class SqliteDialect : SqlDialect
         null => DBNull.Value,
         Guid g => g.ToString("D"),
         bool b => b ? 1L : 0L,
+
+        // Bound as TEXT, a decimal would compare as text against REAL expressions.
+        decimal d => (double)d,
         DateTime d => d.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         _ => value,
