@@ -32,6 +32,12 @@ public sealed class RelayOptions
     /// <summary>WebSocket keep-alive (ping) interval on every socket the relay accepts.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the relay waits for the pong to its keep-alive ping before it drops a socket, so that a listener whose
+    /// machine vanished leaves the round robin. <see cref="Timeout.InfiniteTimeSpan"/> only pings, never drops.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Largest WebSocket message relayed between sender and listener; a bigger one closes both sides with 1009.</summary>
     public long MaxMessageSize { get; set; } = 16L * 1024 * 1024;
 
@@ -81,6 +87,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         if (options.KeepAliveInterval < TimeSpan.Zero)
         {
             errors.Add("RelayOptions.KeepAliveInterval must not be negative (TimeSpan.Zero turns pings off).");
+        }
+
+        if (options.KeepAliveTimeout <= TimeSpan.Zero && options.KeepAliveTimeout != Timeout.InfiniteTimeSpan)
+        {
+            errors.Add("RelayOptions.KeepAliveTimeout must be positive, e.g. '00:01:00', or Timeout.InfiniteTimeSpan to never drop silent sockets.");
         }
 
         if (options.MaxMessageSize < 1024)

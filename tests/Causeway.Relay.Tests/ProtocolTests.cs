@@ -416,6 +416,38 @@ public sealed class ProtocolTests(RelayFixture relay)
         await relay.WaitForListenersAsync(hc.Path, 1);
     }
 
+    [Fact]
+    public async Task Listener_ShortTokenLifetime_RenewsAndStaysOnline()
+    {
+        var hc = await relay.CreateHybridConnectionAsync("client-renew");
+        var rule = hc.AuthorizationRules[0];
+        var options = relay.ClientOptions;
+        options.TokenLifetime = TimeSpan.FromSeconds(2);
+        await using var listener = new HybridConnectionListener(relay.BaseAddress, hc.Path, rule.KeyName, rule.PrimaryKey!, options);
+        var opened = DateTimeOffset.UtcNow;
+        await listener.OpenAsync();
+
+        await Wait.UntilAsync(() => DateTimeOffset.UtcNow > opened.AddSeconds(3.5), "the first token's expiry to pass");
+
+        Assert.True(listener.IsOnline, $"listener went offline with {listener.LastCloseStatus}");
+        Assert.Equal(0, listener.ReconnectCount);
+    }
+
+    [Fact]
+    public async Task Listener_Close_LeavesCleanlyAndStopsReconnecting()
+    {
+        var hc = await relay.CreateHybridConnectionAsync("client-close");
+        var listener = await OpenListenerAsync(hc);
+        await relay.WaitForListenersAsync(hc.Path, 1);
+
+        await listener.CloseAsync();
+
+        await relay.WaitForListenersAsync(hc.Path, 0);
+        Assert.False(listener.IsOnline);
+        Assert.Null(await listener.AcceptConnectionAsync());
+        await listener.DisposeAsync();
+    }
+
     private HybridConnectionClient Sender(HybridConnectionResponse hc) =>
         new(relay.BaseAddress, hc.Path, hc.AuthorizationRules[0].KeyName, hc.AuthorizationRules[0].PrimaryKey, relay.ClientOptions);
 

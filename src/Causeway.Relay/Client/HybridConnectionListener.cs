@@ -24,6 +24,7 @@ public sealed class HybridConnectionListener : IAsyncDisposable
     private ClientWebSocket? _control;
     private Task? _run;
     private int _reconnects;
+    private volatile bool _closeRequested;
 
     /// <summary>Creates a listener for <paramref name="path"/> on the relay at <paramref name="relayAddress"/>, signing with a Listen key.</summary>
     public HybridConnectionListener(Uri relayAddress, string path, string keyName, string key, RelayClientOptions? options = null)
@@ -75,26 +76,46 @@ public sealed class HybridConnectionListener : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the control channel; accepted connections stay open (their owners close them).</summary>
+    /// <summary>
+    /// Closes the control channel (a clean close handshake first) and stops reconnecting. Connections already handed out
+    /// by <see cref="AcceptConnectionAsync"/> stay open; their owners close them. Idempotent.
+    /// </summary>
     public async Task CloseAsync()
     {
-        if (_closing.IsCancellationRequested)
+        if (_closeRequested)
         {
             return;
         }
 
-        await _closing.CancelAsync();
+        _closeRequested = true;
         if (_control is { } control)
         {
             await WebSocketMessages.TryCloseOutputAsync(control, WebSocketCloseStatus.NormalClosure, "Listener closed.");
         }
 
+        await WaitForRunAsync();
+        await _closing.CancelAsync();
+        await WaitForRunAsync();
+        _accepted.Writer.TryComplete();
+        while (_accepted.Reader.TryRead(out var unclaimed))
+        {
+            unclaimed.Dispose();
+        }
+    }
+
+    private async Task WaitForRunAsync()
+    {
         if (_run is { } run)
         {
-            await run.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(static _ => { }, TaskScheduler.Default);
+            try
+            {
+                await run.WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (TimeoutException)
+            {
+                // Still busy: cancelling (next) ends it.
+            }
         }
-
-        _accepted.Writer.TryComplete();
     }
 
     /// <inheritdoc/>
@@ -142,12 +163,12 @@ public sealed class HybridConnectionListener : IAsyncDisposable
     private async Task RunAsync(ClientWebSocket socket)
     {
         var attempt = 0;
-        while (!_closing.IsCancellationRequested)
+        while (!_closeRequested)
         {
             await ServeAsync(socket);
             LastCloseStatus = socket.CloseStatus;
             socket.Dispose();
-            while (!_closing.IsCancellationRequested)
+            while (!_closeRequested)
             {
                 var delays = _options.ReconnectDelays;
                 var delay = delays.Count == 0 ? TimeSpan.Zero : delays[Math.Min(attempt, delays.Count - 1)];
@@ -165,6 +186,13 @@ public sealed class HybridConnectionListener : IAsyncDisposable
                     // Try again after the next delay; a closed listener leaves the loop.
                 }
             }
+        }
+
+        // A reconnect that raced with CloseAsync leaves a fresh channel behind: close it too.
+        if (socket.State == WebSocketState.Open)
+        {
+            await WebSocketMessages.TryCloseOutputAsync(socket, WebSocketCloseStatus.NormalClosure, "Listener closed.");
+            socket.Dispose();
         }
     }
 

@@ -96,14 +96,18 @@ internal sealed class ListenerSession : IDisposable
         _expiryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         try
         {
-            await _sendLock.WaitAsync(CloseGrace);
-            try
+            // A send stuck behind a listener that stopped reading must not keep the close from happening: after the
+            // grace period the abort below ends the channel anyway.
+            if (await _sendLock.WaitAsync(CloseGrace))
             {
-                await WebSocketMessages.TryCloseOutputAsync(Socket, status, description);
-            }
-            finally
-            {
-                _sendLock.Release();
+                try
+                {
+                    await WebSocketMessages.TryCloseOutputAsync(Socket, status, description);
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
             }
         }
         catch (ObjectDisposedException)

@@ -669,7 +669,13 @@ internal sealed partial class RelayRequestHandler(
         new(context.Connection.RemoteIpAddress?.ToString() ?? "", context.Connection.RemotePort);
 
     private WebSocketAcceptContext AcceptContext(string? subProtocol) =>
-        new() { SubProtocol = subProtocol, KeepAliveInterval = _options.KeepAliveInterval, DangerousEnableCompression = false };
+        new()
+        {
+            SubProtocol = subProtocol,
+            KeepAliveInterval = _options.KeepAliveInterval,
+            KeepAliveTimeout = _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
+            DangerousEnableCompression = false,
+        };
 
     private static async Task<int> ReadAtMostAsync(Stream body, Memory<byte> buffer, CancellationToken cancellationToken)
     {
