@@ -31,6 +31,7 @@ internal sealed class ApimCall
             PathParameters = result.Match.PathParameters,
             FrontendBaseUri = new Uri($"https://causeway.example/apim/{connector.Name}/c1"),
             SideRequests = side,
+            IncomingHeaders = headers,
         };
         await PolicyPipeline.ApplyRequestAsync(context);
         return new ApimCall { Connector = connector, Context = context };

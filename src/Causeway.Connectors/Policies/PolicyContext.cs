@@ -55,6 +55,13 @@ public sealed class PolicyContext
     /// </summary>
     public Uri? FrontendBaseUri { get; init; }
 
+    /// <summary>
+    /// The caller's request headers as received. <c>@headers('x')</c> reads the outgoing request first and falls back
+    /// to these: a host template may read a header the operation does not declare (and which is therefore not
+    /// forwarded to the backend).
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, string>>? IncomingHeaders { get; init; }
+
     /// <summary>Sends setvaluefromurl side requests; when null such a policy fails with <see cref="PolicyException"/>.</summary>
     public SideRequestSender? SideRequests { get; init; }
 
@@ -74,6 +81,9 @@ public sealed class PolicyContext
     public IList<string> Trace { get; } = [];
 
     internal string? ConnectionValue(string name) => _connectionValues.TryGetValue(name, out var v) ? v : null;
+
+    internal string? Header(ApimRequest request, string name) =>
+        request.Headers[name] ?? IncomingHeaders?.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 }
 
 /// <summary>A policy could not be applied to this call (for example a host template that yields no valid URL).</summary>

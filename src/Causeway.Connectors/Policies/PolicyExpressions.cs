@@ -25,7 +25,7 @@ internal static partial class PolicyExpressions
     private static partial Regex BodyPlaceholder();
 
     /// <summary>Substitutes every inline function in <paramref name="template"/>; a missing value without default becomes "".</summary>
-    public static string Evaluate(string template, PolicyContext context, ApimRequest request, bool queryValuesEncoded = false)
+    public static string Evaluate(string template, PolicyContext context, ApimRequest request)
     {
         return InlineFunction().Replace(template, m =>
         {
@@ -34,17 +34,14 @@ internal static partial class PolicyExpressions
             var value = m.Groups["fn"].Value.ToLowerInvariant() switch
             {
                 "connectionparameters" => context.ConnectionValue(name),
-                "headers" => request.Headers[name],
+                "headers" => context.Header(request, name),
                 _ => request.Query[name],
             };
-            value ??= fallback;
-            return queryValuesEncoded && !string.Equals(m.Groups["fn"].Value, "connectionParameters", StringComparison.OrdinalIgnoreCase)
-                ? Uri.EscapeDataString(value)
-                : value;
+            return value ?? fallback;
         });
     }
 
-    /// <summary>True when the template reads the named header or query parameter (so that policies can remove it once used).</summary>
+    /// <summary>The inline functions a template uses, as (lower-case function, name) pairs.</summary>
     public static IEnumerable<(string Function, string Name)> References(string template) =>
         InlineFunction().Matches(template).Select(m => (m.Groups["fn"].Value.ToLowerInvariant(), m.Groups["name"].Value));
 
