@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -446,6 +447,52 @@ public sealed class ProtocolTests(RelayFixture relay)
         Assert.False(listener.IsOnline);
         Assert.Null(await listener.AcceptConnectionAsync());
         await listener.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Http_NestedPaths_RouteToLongestMatchingHybridConnection()
+    {
+        var outer = $"nest-{Guid.NewGuid().ToString("N")[..8]}";
+        var inner = outer + "/inner";
+        await using var outerListener = await OpenListenerAsync(await CreateAsync(outer), "outer");
+        await using var innerListener = await OpenListenerAsync(await CreateAsync(inner), "inner");
+        using var client = new HybridConnectionClient(relay.BaseAddress, outer, options: relay.ClientOptions);
+
+        using var toInner = await client.GetAsync("inner/x");
+        using var toOuter = await client.GetAsync("other/x");
+
+        Assert.Equal("inner", await toInner.Content.ReadAsStringAsync());
+        Assert.Equal("outer", await toOuter.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Connect_AsStream_RelaysBytes()
+    {
+        var hc = await relay.CreateHybridConnectionAsync("stream");
+        await using var listener = await OpenListenerAsync(hc);
+        var echo = Task.Run(async () => await NodeCompatibilityTests.EchoAsync((await listener.AcceptConnectionAsync())!));
+        using var client = Sender(hc);
+
+        await using var stream = await client.CreateConnectionStreamAsync();
+        await stream.WriteAsync("abc"u8.ToArray());
+        var buffer = new byte[3];
+        await stream.ReadExactlyAsync(buffer);
+
+        Assert.Equal("abc"u8.ToArray(), buffer);
+    }
+
+    private async Task<HybridConnectionResponse> CreateAsync(string path)
+    {
+        using var response = await relay.Http.PostAsJsonAsync("/api/v1/relay/hybridconnections", new { path, requiresClientAuthorization = false });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<HybridConnectionResponse>())!;
+    }
+
+    private async Task<HybridConnectionListener> OpenListenerAsync(HybridConnectionResponse hc, string answer)
+    {
+        var listener = await OpenListenerAsync(hc);
+        listener.RequestHandler = (_, _) => Task.FromResult(new RelayedHttpResponse(200, Encoding.UTF8.GetBytes(answer)));
+        return listener;
     }
 
     private HybridConnectionClient Sender(HybridConnectionResponse hc) =>

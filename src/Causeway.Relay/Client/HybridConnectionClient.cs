@@ -77,6 +77,14 @@ public sealed class HybridConnectionClient : IDisposable
     }
 
     /// <summary>
+    /// Like <see cref="CreateConnectionAsync"/>, as a <see cref="Stream"/> of binary messages (disposing it closes the
+    /// connection). For byte-stream protocols tunnelled through the relay.
+    /// </summary>
+    /// <exception cref="RelayException">The relay or the listener refused.</exception>
+    public async Task<Stream> CreateConnectionStreamAsync(CancellationToken cancellationToken = default) =>
+        WebSocketStream.Create(await CreateConnectionAsync(cancellationToken: cancellationToken), WebSocketMessageType.Binary, ownsWebSocket: true);
+
+    /// <summary>
     /// Sends an HTTP request to the listener (HTTP mode). <paramref name="request"/>'s <c>RequestUri</c> is relative to the
     /// hybrid connection (e.g. <c>"items/1?x=2"</c>) or null for its root. Relay errors come back as responses
     /// (502 no listener, 504 timeout), as for any HTTP gateway.
