@@ -242,6 +242,24 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
+    public void ReadZip_TwoPackages_Throws()
+    {
+        using var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var folder in new[] { "a", "b" })
+            {
+                using var writer = new StreamWriter(archive.CreateEntry(folder + "/apiDefinition.swagger.json").Open());
+                writer.Write(MinimalSwagger);
+            }
+        }
+
+        zip.Position = 0;
+        var e = Assert.Throws<ConnectorImportException>(() => ConnectorPackageReader.ReadZip(zip));
+        Assert.Equal("apiDefinition.swagger.json: $: the zip holds more than one package", e.Message);
+    }
+
+    [Fact]
     public void ReadText_PolicyNamingUnknownOperation_ImportsWithWarning()
     {
         var properties = MinimalProperties.Replace("[\"OnNewOrder\"]", "[\"OnNewOrder\", \"Gone\"]", StringComparison.Ordinal);

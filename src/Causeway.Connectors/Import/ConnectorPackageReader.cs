@@ -86,8 +86,21 @@ public static class ConnectorPackageReader
                     throw new ConnectorImportException(name, "$", $"file is larger than {MaxEntryBytes / (1024 * 1024)} MB");
                 }
 
+                // The declared length can lie (a zip bomb): stop reading once the limit is passed.
                 using var reader = new StreamReader(matches[0].Open(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-                return reader.ReadToEnd();
+                var text = new StringBuilder();
+                var buffer = new char[81920];
+                int read;
+                while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    text.Append(buffer, 0, read);
+                    if (text.Length > MaxEntryBytes)
+                    {
+                        throw new ConnectorImportException(name, "$", $"file is larger than {MaxEntryBytes / (1024 * 1024)} MB");
+                    }
+                }
+
+                return text.ToString();
             }
 
             var definition = Find(ApiDefinitionFile, required: true)!;
