@@ -157,6 +157,43 @@ public sealed class NodeCompatibilityTests(RelayFixture relay)
         Assert.Equal(response.Headers.GetValues("X-Sha256").Single(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }
 
+    [Fact]
+    public async Task HycoHttpsListener_NoContentThenAnotherRequest_BothAnswered()
+    {
+        var hc = await relay.CreateHybridConnectionAsync("http-empty");
+        var rule = hc.AuthorizationRules[0];
+        using var listener = relay.StartNode("https-listener.js", hc.Path, rule.KeyName, rule.PrimaryKey!);
+        await listener.WaitForLineAsync("READY");
+        await relay.WaitForListenersAsync(hc.Path, 1);
+        using var client = new HybridConnectionClient(relay.BaseAddress, hc.Path, rule.KeyName, rule.PrimaryKey, relay.ClientOptions);
+
+        using var empty = await client.GetAsync("empty");
+        using var next = await client.GetAsync("after");
+
+        Assert.Equal(HttpStatusCode.NoContent, empty.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal($"/{hc.Path}/after", JsonDocument.Parse(await next.Content.ReadAsStringAsync()).RootElement.GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public async Task HycoHttpsListener_NodeSenderWithQueryToken_GetsAnswer()
+    {
+        var hc = await relay.CreateHybridConnectionAsync("http-node-sender");
+        var rule = hc.AuthorizationRules[0];
+        using var listener = relay.StartNode("https-listener.js", hc.Path, rule.KeyName, rule.PrimaryKey!);
+        await listener.WaitForLineAsync("READY");
+        await relay.WaitForListenersAsync(hc.Path, 1);
+
+        using var sender = relay.StartNode("https-sender.js", hc.Path, rule.KeyName, rule.PrimaryKey!);
+        var status = await sender.WaitForLineAsync("STATUS");
+        var body = JsonDocument.Parse((await sender.WaitForLineAsync("BODY"))["BODY ".Length..]).RootElement;
+
+        Assert.Equal("STATUS 200", status);
+        Assert.Equal($"/{hc.Path}/from-node?a=b", body.GetProperty("url").GetString());
+        Assert.Equal("node", body.GetProperty("custom").GetString());
+        Assert.Equal("hello from node".Length, body.GetProperty("length").GetInt32());
+    }
+
     internal static async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync(WebSocket socket)
     {
         using var stream = new MemoryStream();

@@ -9,6 +9,12 @@ const server = https.createRelayedServer({ server: uri, token: () => https.creat
   req.on('data', (c) => chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
+    if (req.url.includes('/empty')) {
+      // hyco-https follows a body-less response with an empty binary frame; the relay must shrug it off.
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
     if (req.url.includes('/big')) {
       const size = 200 * 1024;
       const big = Buffer.alloc(size);
