@@ -86,6 +86,15 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     /// <summary>Sends a request and returns the JSON answer (null for 204); a problem answer becomes a CliException with its detail.</summary>
     public static async Task<JsonNode?> SendAsync(Profile profile, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
+        var content = body is null ? null
+            : new StringContent(JsonSerializer.Serialize(body, new JsonSerializerOptions(JsonSerializerDefaults.Web)), Encoding.UTF8, "application/json");
+        var text = await SendRawAsync(profile, method, path, content, cancellationToken);
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>Sends a request and returns the answer's text; a problem answer becomes a CliException with its detail.</summary>
+    public static async Task<string> SendRawAsync(Profile profile, HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
         CertificateTrust trust;
         try
         {
@@ -97,15 +106,10 @@ public sealed class CliContext(TextWriter output, TextWriter error)
         }
 
         using var client = new HttpClient(trust.CreateHandler()) { Timeout = TimeSpan.FromSeconds(100) };
-        using var request = new HttpRequestMessage(method, profile.Url + path);
+        using var request = new HttpRequestMessage(method, profile.Url + path) { Content = content };
         if (profile.Token.Length > 0)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", profile.Token);
-        }
-
-        if (body is not null)
-        {
-            request.Content = new StringContent(JsonSerializer.Serialize(body, new JsonSerializerOptions(JsonSerializerDefaults.Web)), Encoding.UTF8, "application/json");
         }
 
         using var response = await client.SendAsync(request, cancellationToken);
@@ -125,7 +129,7 @@ public sealed class CliContext(TextWriter output, TextWriter error)
             throw new CliException($"{(int)response.StatusCode} {response.ReasonPhrase}: {detail ?? "the server gave no detail."}");
         }
 
-        return text.Length == 0 ? null : JsonNode.Parse(text);
+        return text;
     }
 
     /// <summary>Prints JSON (with --json) or a table of the named columns.</summary>
