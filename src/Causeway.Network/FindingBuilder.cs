@@ -250,14 +250,19 @@ internal sealed class FindingBuilder(PlanModel model, IReadOnlyList<Flow> flows)
             return;
         }
 
-        foreach (var name in model.Groups.SelectMany(g => g.CdnCanvas))
+        // One finding for all such environments: one per environment times every site would grow with their product.
+        var environments = model.CdnCanvasEnvironments;
+        if (environments.Count > 0)
         {
             Add(FindingCodes.CanvasCdnWithoutBreakout, Severity.Error,
-                $"Canvas apps of environment {name} load static content from the CDN, which is only reachable over the internet, and site(s) {string.Join(", ", blocked.Take(5))}{(blocked.Length > 5 ? $" and {blocked.Length - 5} more" : "")} have no internet breakout: the apps will fail to load there. Model-driven apps are unaffected (they do not use the CDN).",
-                $"Turn off 'Load default static content from Content Delivery Network' in the behavior settings of environment {name}.",
-                [$"environment:{name}", .. blocked.Select(s => $"site:{s}")]);
+                $"Canvas apps of {List(environments, "environment")} load static content from the CDN, which is only reachable over the internet, and {List(blocked, "site")} {(blocked.Length == 1 ? "has" : "have")} no internet breakout: the apps will fail to load there. Model-driven apps are unaffected (they do not use the CDN).",
+                $"Turn off 'Load default static content from Content Delivery Network' in the behavior settings of {List(environments, "environment")} (or give the sites internet breakout).",
+                [.. environments.Select(e => $"environment:{e}"), .. blocked.Select(s => $"site:{s}")]);
         }
     }
+
+    private static string List(IReadOnlyList<string> names, string noun) =>
+        $"{noun}{(names.Count == 1 ? "" : "s")} {string.Join(", ", names.Take(5))}{(names.Count > 5 ? $" and {names.Count - 5} more" : "")}";
 
     private void CheckExpectations()
     {
@@ -268,8 +273,8 @@ internal sealed class FindingBuilder(PlanModel model, IReadOnlyList<Flow> flows)
                 "Nothing to configure; this traffic stays on Microsoft's backbone.", model.Groups.Select(g => $"geography:{g.Geography.Id}").Distinct().ToArray());
         }
 
-        var cdn = model.Groups.SelectMany(g => g.CdnCanvas).ToArray();
-        if (cdn.Length > 0)
+        var cdn = model.CdnCanvasEnvironments;
+        if (cdn.Count > 0)
         {
             Add(FindingCodes.CdnNotPrivate, Severity.Info,
                 "CDN static content (images, icons, player scripts) cannot ride ExpressRoute; it goes over the public internet. It holds no customer data, so it need not be protected by a private network.",
@@ -287,7 +292,7 @@ internal sealed class FindingBuilder(PlanModel model, IReadOnlyList<Flow> flows)
 
     private void CheckUnverified()
     {
-        var used = model.Network.Sites.SelectMany(model.GeographiesNeededBy).Distinct();
+        var used = model.Network.Sites.SelectMany(model.GeographiesNeededBy).ToHashSet();
         foreach (var geography in model.Catalog.Geographies.Where(used.Contains))
         {
             var doubtful = geography.Datacenters.Where(d => d.Unverified || d.BgpCommunity is null).ToArray();

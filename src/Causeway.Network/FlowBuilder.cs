@@ -42,8 +42,8 @@ internal sealed class FlowBuilder
                 AddUserFlow(site, from, group, group.Secondary, "secondary");
             }
 
-            var cdn = _model.Groups.SelectMany(g => g.CdnCanvas).ToArray();
-            if (cdn.Length > 0)
+            var cdn = _model.CdnCanvasEnvironments;
+            if (cdn.Count > 0)
             {
                 _flows.Add(new Flow(
                     from, "static content (CDN)", site.InternetBreakout ? FlowPath.Internet : FlowPath.Unreachable, null, null,

@@ -167,16 +167,11 @@ public sealed record NetworkDocument(IReadOnlyList<Site> Sites, IReadOnlyList<Ci
                         site.Position);
                 }
 
-                var clash = claimed.FirstOrDefault(c => c.Prefix.Overlaps(prefix));
-                if (clash.Site is not null)
-                {
-                    throw new NetworkFileException(
-                        $"prefix {text} of site '{site.Name}' overlaps {clash.Prefix} of site '{clash.Site.Name}'", site.Position);
-                }
-
                 claimed.Add((prefix, site));
             }
         }
+
+        CheckOverlaps(claimed);
 
         var circuits = new HashSet<string>(StringComparer.Ordinal);
         foreach (var circuit in Circuits)
@@ -202,6 +197,34 @@ public sealed record NetworkDocument(IReadOnlyList<Site> Sites, IReadOnlyList<Ci
             {
                 ValidatePeering(circuit, peering);
             }
+        }
+    }
+
+    /// <summary>Sorting by first address finds every overlap between neighbours: O(n log n) for large estates.</summary>
+    private static void CheckOverlaps(List<(Ipv4Prefix Prefix, Site Site)> claimed)
+    {
+        var ordered = claimed.Select((c, i) => (c.Prefix, c.Site, Index: i)).OrderBy(c => c.Prefix.Network).ThenBy(c => c.Prefix.Length).ToArray();
+        (Ipv4Prefix Prefix, Site Site, int Index)? widest = null;
+        var clashes = new List<((Ipv4Prefix Prefix, Site Site, int Index) First, (Ipv4Prefix Prefix, Site Site, int Index) Second)>();
+        foreach (var current in ordered)
+        {
+            if (widest is { } w && w.Prefix.Overlaps(current.Prefix))
+            {
+                clashes.Add(w.Index < current.Index ? (w, current) : (current, w));
+            }
+
+            if (widest is null || current.Prefix.Last > widest.Value.Prefix.Last)
+            {
+                widest = current;
+            }
+        }
+
+        if (clashes.Count > 0)
+        {
+            // Report the clash declared earliest in the file, naming the earlier site as the one overlapped.
+            var (first, second) = clashes.OrderBy(c => c.Second.Index).First();
+            throw new NetworkFileException(
+                $"prefix {second.Prefix} of site '{second.Site.Name}' overlaps {first.Prefix} of site '{first.Site.Name}'", second.Site.Position);
         }
     }
 

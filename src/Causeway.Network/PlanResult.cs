@@ -96,8 +96,22 @@ public sealed record Flow(string From, string To, FlowPath Path, string? Circuit
     /// <summary>The datacenter (Azure region) it goes to, when it goes to one.</summary>
     public string? Datacenter { get; init; }
 
-    /// <summary>The environments the flow serves, when it serves some.</summary>
+    /// <summary>
+    /// The environments the flow serves, when it serves some. Every environment of a geography shares its datacenter pair,
+    /// so one flow stands for all of them; the JSON output lists them only up to <see cref="MaxListedEnvironments"/>.
+    /// </summary>
+    [JsonIgnore]
     public IReadOnlyList<string>? Environments { get; init; }
+
+    /// <summary>How many environments the flow serves (JSON: <c>environmentCount</c>).</summary>
+    public int? EnvironmentCount => Environments?.Count;
+
+    /// <summary>The environments, when there are few enough to list (JSON: <c>environments</c>).</summary>
+    [JsonPropertyName("environments")]
+    public IReadOnlyList<string>? ListedEnvironments => Environments is { Count: <= MaxListedEnvironments } list ? list : null;
+
+    /// <summary>Above this many environments a flow's JSON gives only the count, which keeps large plans linear in size.</summary>
+    public const int MaxListedEnvironments = 50;
 
     /// <summary>Identifies the same logical flow across what-if runs (the destination may move on failover).</summary>
     [JsonIgnore]

@@ -123,6 +123,7 @@ internal sealed class PlanModel
         }
 
         Groups = groups.Values.ToArray();
+        CdnCanvasEnvironments = Groups.SelectMany(g => g.CdnCanvas).ToArray();
         GatewaysByName = inventory.Gateways.ToDictionary(g => g.Name, StringComparer.Ordinal);
         MembersBySite = inventory.Gateways.SelectMany(g => g.Members.Select(m => (Gateway: g, Member: m)))
             .GroupBy(x => x.Member.Site, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
@@ -149,6 +150,9 @@ internal sealed class PlanModel
     public Dictionary<string, EnvironmentGroup> GroupOf { get; } = new(StringComparer.Ordinal);
 
     public IReadOnlyList<EnvironmentGroup> Groups { get; }
+
+    /// <summary>Environments whose canvas apps load static content from the CDN (shared by every site's flow).</summary>
+    public IReadOnlyList<string> CdnCanvasEnvironments { get; }
 
     public Dictionary<string, GatewayCluster> GatewaysByName { get; }
 

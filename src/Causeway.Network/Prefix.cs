@@ -40,6 +40,9 @@ public readonly record struct Ipv4Prefix(uint Network, int Length)
     /// <summary>True for the default route (0.0.0.0/0), which Microsoft peering does not accept.</summary>
     public bool IsDefault => Length == 0;
 
+    /// <summary>The last address of the prefix.</summary>
+    public uint Last => Network | ~Mask(Length);
+
     /// <summary>True when the two prefixes share any address.</summary>
     public bool Overlaps(Ipv4Prefix other)
     {
