@@ -32,6 +32,18 @@ public sealed class RelayHubTests
     }
 
     [Fact]
+    public void TryTake_OtherListener_ReturnsNullAndLeavesItForTheOwner()
+    {
+        var hub = new RelayHub();
+        using var owner = Listener("echo");
+        using var other = Listener("echo");
+        var rendezvous = hub.TryBegin("echo", RendezvousKind.Request, owner, 10)!;
+
+        Assert.Null(hub.TryTake(rendezvous.Id, other));
+        Assert.Same(rendezvous, hub.TryTake(rendezvous.Id, owner));
+    }
+
+    [Fact]
     public async Task RemoveListener_PendingRendezvous_CompletesWithListenerGone()
     {
         var hub = new RelayHub();

@@ -86,6 +86,16 @@ internal sealed class RelayHub
     public Rendezvous? TryTake(string? id) =>
         id is not null && _rendezvous.TryRemove(id, out var rendezvous) ? rendezvous : null;
 
+    /// <summary>
+    /// Takes a rendezvous only if <paramref name="owner"/> is the listener it was offered to, so one listener cannot use
+    /// up another's pending request.
+    /// </summary>
+    public Rendezvous? TryTake(string? id, ListenerSession owner) =>
+        id is not null && _rendezvous.TryGetValue(id, out var rendezvous) && rendezvous.Listener == owner &&
+        _rendezvous.TryRemove(new KeyValuePair<string, Rendezvous>(id, rendezvous))
+            ? rendezvous
+            : null;
+
     /// <summary>Ends a rendezvous (idempotent): it can no longer be used, and the pending count drops.</summary>
     public void End(Rendezvous rendezvous)
     {

@@ -180,8 +180,8 @@ internal sealed partial class RelayRequestHandler(
                     body = bodyBuffer.WrittenMemory;
                 }
 
-                var rendezvous = hub.TryTake(response.RequestId);
-                if (rendezvous is { Kind: RendezvousKind.Request } && rendezvous.Listener == session)
+                var rendezvous = hub.TryTake(response.RequestId, session);
+                if (rendezvous is { Kind: RendezvousKind.Request })
                 {
                     rendezvous.Arrived.TrySetResult(new RendezvousArrival(ArrivalKind.ControlResponse, Response: response, Body: body));
                 }
