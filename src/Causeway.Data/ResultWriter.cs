@@ -85,7 +85,7 @@ internal static class ResultWriter
             if (field.Visible)
             {
                 writer.WritePropertyName(field.Column.Name);
-                Values.Write(writer, Values.Read(reader, field.Ordinal, field.Column.Type), field.Column.Type);
+                Values.Write(writer, Values.Read(reader, field.Ordinal, field.Column.Type));
             }
         }
 
@@ -162,7 +162,7 @@ internal static class ResultWriter
             if (field.Visible)
             {
                 writer.WritePropertyName(field.Column.Name);
-                Values.Write(writer, Values.Read(Cell(row, field.Ordinal), field.Column.Type), field.Column.Type);
+                Values.Write(writer, Values.Read(Cell(row, field.Ordinal), field.Column.Type));
             }
         }
 

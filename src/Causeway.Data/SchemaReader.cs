@@ -33,8 +33,8 @@ public static class SchemaReader
             return dialect switch
             {
                 SqliteDialect => await ReadSqliteAsync(connection, cancellationToken).ConfigureAwait(false),
-                PostgreSqlDialect => await ReadCatalogAsync(connection, PostgreSqlQueries, schemaQualified: false, cancellationToken).ConfigureAwait(false),
-                _ => await ReadCatalogAsync(connection, SqlServerQueries, schemaQualified: true, cancellationToken).ConfigureAwait(false),
+                PostgreSqlDialect => await ReadCatalogAsync(connection, PostgreSqlQueries, cancellationToken).ConfigureAwait(false),
+                _ => await ReadCatalogAsync(connection, SqlServerQueries, cancellationToken).ConfigureAwait(false),
             };
         }
         catch (DbException ex)
@@ -206,7 +206,7 @@ public static class SchemaReader
         return Assemble(columns, keys, foreignKeys);
     }
 
-    private static async Task<DataSchema> ReadCatalogAsync(DbConnection connection, CatalogQueries queries, bool schemaQualified, CancellationToken cancellationToken)
+    private static async Task<DataSchema> ReadCatalogAsync(DbConnection connection, CatalogQueries queries, CancellationToken cancellationToken)
     {
         var columns = new List<ColumnRow>();
         var keys = new List<KeyRow>();
@@ -240,7 +240,6 @@ public static class SchemaReader
             }
         }
 
-        _ = schemaQualified;
         return Assemble(columns, keys, foreignKeys);
     }
 

@@ -39,7 +39,7 @@ internal static class SkipToken
                         writer.WriteStringValue(i32.ToString(System.Globalization.CultureInfo.InvariantCulture));
                         break;
                     default:
-                        Values.Write(writer, values[i], slots[i].Type);
+                        Values.Write(writer, values[i]);
                         break;
                 }
             }

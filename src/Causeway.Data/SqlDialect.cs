@@ -279,7 +279,7 @@ internal sealed class SqlServerDialect : SqlDialect
         $"(SELECT {Columns(columnAliases, columnIsJson)} FROM ({innerSelect}) s FOR JSON PATH, INCLUDE_NULL_VALUES, WITHOUT_ARRAY_WRAPPER)";
 
     internal override string Returning(IReadOnlyList<string> quotedColumns, bool inserted) =>
-        " OUTPUT " + string.Join(", ", quotedColumns.Select(c => (inserted ? "INSERTED." : "INSERTED.") + c));
+        " OUTPUT " + string.Join(", ", quotedColumns.Select(c => "INSERTED." + c));
 
     internal override bool OutputBeforeValues => true;
 

@@ -169,7 +169,7 @@ internal static class Values
     }
 
     /// <summary>Writes a canonical value as an OData JSON value of <paramref name="type"/>.</summary>
-    public static void Write(Utf8JsonWriter writer, object? value, DataType type)
+    public static void Write(Utf8JsonWriter writer, object? value)
     {
         switch (value)
         {
@@ -217,8 +217,6 @@ internal static class Values
                 writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
                 break;
         }
-
-        _ = type;
     }
 
     public static string FormatDateTime(DateTimeOffset value) => value.Offset == TimeSpan.Zero

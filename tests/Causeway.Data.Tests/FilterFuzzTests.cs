@@ -126,3 +126,31 @@ public sealed partial class FilterFuzzTests
     [GeneratedRegex("'(%[YmdHMS]|\\[\\])'")]
     private static partial Regex FixedLiterals();
 }
+
+public sealed class FilterLiteralPropertyTests
+{
+    [Fact]
+    public void ParseQuery_AnyStringLiteral_BecomesOneParameterWithTheExactValue()
+    {
+        var engine = new DataEngine(TestSchema.Create(), SqlDialect.PostgreSql);
+        var property = FsCheck.Fluent.Prop.ForAll<string>(value =>
+        {
+            if (value is null)
+            {
+                return true;
+            }
+
+            var literal = "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+            try
+            {
+                var plan = engine.ParseQuery("products", null, new Dictionary<string, string> { ["$filter"] = $"name eq {literal}" });
+                return plan.Parameters.Count == 2 && Equals(plan.Parameters[0].Value, value) && !plan.Sql.Contains(literal, StringComparison.Ordinal);
+            }
+            catch (DataRequestException ex)
+            {
+                return ex.StatusCode == 400;
+            }
+        });
+        FsCheck.Check.One(FsCheck.Config.QuickThrowOnFailure.WithMaxTest(2000), property);
+    }
+}
