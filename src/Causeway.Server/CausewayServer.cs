@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Causeway.DataApi;
 using Causeway.Environments;
 using Causeway.Platform;
 using Causeway.Platform.Database;
@@ -152,6 +153,7 @@ public static class CausewayServer
         services.AddOpenApi();
         services.AddCausewayPlatform(settings.Platform);
         services.AddCausewayEnvironments(settings.Topology, settings.EnvironmentDatabases);
+        services.AddCausewayDataApi();
     }
 
     /// <summary>The components of the server, mapped.</summary>
@@ -181,6 +183,8 @@ public static class CausewayServer
         var api = app.MapCausewayApi().WithMetadata(new BodySizeLimit(settings.Server.MaxApiBodyBytes));
         api.MapTenancyApi();
         api.MapEnvironmentsApi();
+        api.MapTablesApi();
+        app.MapDataApi();
     }
 
     /// <summary>Binds and validates every setting; throws one exception listing all that are wrong.</summary>
