@@ -252,6 +252,30 @@ public abstract partial class ChinookConformanceTests
     }
 
     [Fact]
+    public async Task SkipToken_DateOrderWithTopBeyondPage_StopsAtTopInOrder()
+    {
+        await using var db = await OpenAsync();
+        var expected = await Ids(db, "SELECT {InvoiceId} FROM {Invoice} WHERE {Total} > 5 ORDER BY {InvoiceDate} DESC, {InvoiceId} LIMIT 130");
+        var limits = new QueryLimits { PageSize = 50 };
+        var query = "$filter={Total} gt 5&$orderby={InvoiceDate} desc&$top=130&$select={InvoiceId}";
+        var seen = new List<long>();
+        for (var pages = 1; ; pages++)
+        {
+            var page = await Query(db, "Invoice", query, limits);
+            seen.AddRange(IdsOf(page, "InvoiceId", sorted: false));
+            if (!page.TryGetProperty("@odata.nextLink", out var next))
+            {
+                Assert.Equal(3, pages);
+                break;
+            }
+
+            query = new Uri(next.GetString()!).Query;
+        }
+
+        Assert.Equal(expected, seen);
+    }
+
+    [Fact]
     public async Task SkipToken_TamperedToken_IsCleanBadRequest()
     {
         await using var db = await OpenAsync();
