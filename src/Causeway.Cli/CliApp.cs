@@ -30,6 +30,7 @@ public static class CliApp
         root.Subcommands.Add(LoginCommand.Create(context));
         root.Subcommands.Add(GeographyCommands.Create(context));
         root.Subcommands.Add(EnvironmentCommands.Create(context));
+        root.Subcommands.Add(TableCommands.Create(context));
         root.Subcommands.Add(UserCommands.Create(context));
         root.Subcommands.Add(TokenCommands.Create(context));
         root.Subcommands.Add(TenantCommands.Create(context));
