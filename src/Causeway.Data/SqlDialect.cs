@@ -160,6 +160,9 @@ internal sealed class SqliteDialect : SqlDialect
         decimal d => (double)d,
         DateTime d => d.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+
+        // Stored as text: one offset (UTC) keeps text order equal to time order.
+        DateTimeOffset d => d.ToUniversalTime(),
         _ => value,
     };
 
@@ -282,6 +285,14 @@ internal sealed class SqlServerDialect : SqlDialect
         " OUTPUT " + string.Join(", ", quotedColumns.Select(c => "INSERTED." + c));
 
     internal override bool OutputBeforeValues => true;
+
+    // Microsoft.Data.SqlClient 2.x predates DateOnly.
+    internal override object ToProviderValue(object? value, DataType type) => value switch
+    {
+        null => DBNull.Value,
+        DateOnly d => d.ToDateTime(TimeOnly.MinValue),
+        _ => value,
+    };
 
     // FOR JSON escapes nested JSON text unless JSON_QUERY marks it as JSON.
     private static string Columns(IReadOnlyList<string> aliases, IReadOnlyList<bool> isJson) =>
