@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Causeway.DataApi;
 using Causeway.Environments;
+using Causeway.Gateway;
 using Causeway.Platform;
 using Causeway.Platform.Database;
 using Causeway.Platform.Tenancy;
@@ -153,6 +154,7 @@ public static class CausewayServer
         services.AddOpenApi();
         services.AddCausewayPlatform(settings.Platform);
         services.AddCausewayEnvironments(settings.Topology, settings.EnvironmentDatabases);
+        services.AddCausewayGateway();
         services.AddCausewayDataApi();
     }
 
@@ -183,6 +185,7 @@ public static class CausewayServer
         var api = app.MapCausewayApi().WithMetadata(new BodySizeLimit(settings.Server.MaxApiBodyBytes));
         api.MapTenancyApi();
         api.MapEnvironmentsApi();
+        app.MapGatewayApi(api);
         api.MapTablesApi();
         app.MapDataApi();
     }

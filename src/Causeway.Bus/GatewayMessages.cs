@@ -1,0 +1,77 @@
+namespace Causeway.Bus;
+
+/// <summary>The operations and messages the cloud and the gateway agent exchange over the bus.</summary>
+public static class GatewayOperations
+{
+    /// <summary>A Data API read against one data source: service document, $metadata or an entity set query.</summary>
+    public const string DataRequest = "data.request";
+
+    /// <summary>Notice types.</summary>
+    public const string Hello = "hello";
+
+    /// <summary>Sent by the server right after it accepts an agent.</summary>
+    public const string Welcome = "welcome";
+
+    /// <summary>Sent by the agent every heartbeat interval.</summary>
+    public const string Heartbeat = "heartbeat";
+
+    /// <summary>The associated data every credential envelope of a cluster is sealed with.</summary>
+    public static byte[] CredentialsAssociatedData(Guid clusterId) => System.Text.Encoding.UTF8.GetBytes($"causeway-gateway-credentials:{clusterId:D}");
+}
+
+/// <summary>A one-way message between server and agent.</summary>
+public sealed record GatewayNotice(string Type)
+{
+    /// <summary>Agent version (hello, heartbeat).</summary>
+    public string? Version { get; init; }
+
+    /// <summary>Requests the agent is handling (heartbeat).</summary>
+    public int? Active { get; init; }
+
+    /// <summary>Cluster (welcome).</summary>
+    public Guid? ClusterId { get; init; }
+
+    /// <summary>Cluster name (welcome).</summary>
+    public string? ClusterName { get; init; }
+
+    /// <summary>Member (welcome).</summary>
+    public Guid? MemberId { get; init; }
+
+    /// <summary>Member name (welcome).</summary>
+    public string? MemberName { get; init; }
+
+    /// <summary>How often the agent must send a heartbeat (welcome); three missed ones mark it offline.</summary>
+    public double? HeartbeatSeconds { get; init; }
+}
+
+/// <summary>Where a data source is; never holds a secret (the API refuses unknown fields).</summary>
+public sealed record DataSourceConnection(string? Host, int? Port, string? Database, string? Path);
+
+/// <summary>A data source as the agent receives it: the credentials still sealed for the cluster's key.</summary>
+public sealed record DataSourceDescriptor(Guid Id, string Name, string Type, DataSourceConnection Connection, string EncryptedCredentials, DateTimeOffset Version);
+
+/// <summary>Body of <see cref="GatewayOperations.DataRequest"/>.</summary>
+/// <param name="Kind"><c>service</c>, <c>metadata</c> or <c>query</c>.</param>
+/// <param name="ServiceRoot">The public Data API root, for @odata.context and next links.</param>
+/// <param name="MaxPageSize">From <c>Prefer: odata.maxpagesize</c>, if given.</param>
+public sealed record DataRequestMessage(Guid ClusterId, DataSourceDescriptor DataSource, string Kind, string? EntitySet, string? Key,
+    Dictionary<string, string> Options, string ServiceRoot, int? MaxPageSize);
+
+/// <summary>Head of a data response.</summary>
+public sealed record DataResponseHead(string ContentType, string? PreferenceApplied);
+
+/// <summary>Error codes a gateway reports (also the Data API error codes).</summary>
+public static class GatewayErrorCodes
+{
+    /// <summary>The data source does not answer.</summary>
+    public const string DataSourceUnreachable = "DataSourceUnreachable";
+
+    /// <summary>The data source refused the credentials.</summary>
+    public const string DataSourceLoginFailed = "DataSourceLoginFailed";
+
+    /// <summary>The credential envelope cannot be opened (tampered, or sealed for another key).</summary>
+    public const string CredentialsUnreadable = "CredentialsUnreadable";
+
+    /// <summary>No member of the cluster can take the request.</summary>
+    public const string GatewayUnavailable = "GatewayUnavailable";
+}

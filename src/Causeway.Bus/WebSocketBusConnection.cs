@@ -1,0 +1,671 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Causeway.Bus;
+
+/// <summary>
+/// The built-in bus transport: requests and responses of any number of concurrent calls multiplexed over one WebSocket
+/// (the agent dials out with TLS; either side may then send requests). Each WebSocket message is one frame:
+/// <c>type(1) | correlation id(16) | payload</c>.
+/// </summary>
+/// <remarks>
+/// Back-pressure is credit-based: a receiver grants <see cref="InitialCredit"/> chunks per response and one more for
+/// every chunk its reader consumes, so a slow HTTP client slows the database read on the agent instead of filling
+/// memory anywhere. Nothing is spooled to disk. Sends are serialized by one lock; the receive loop never blocks on a
+/// consumer. Thread-safe.
+/// </remarks>
+public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
+{
+    /// <summary>Chunks a sender may have in flight per response before it waits for credit.</summary>
+    public const int InitialCredit = 8;
+
+    /// <summary>The largest body chunk sent in one frame.</summary>
+    public const int ChunkSize = 32 * 1024;
+
+    private const int MaxFrameSize = 4 * 1024 * 1024;
+
+    private readonly WebSocket _socket;
+    private readonly IBusHandler? _handler;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly ConcurrentDictionary<Guid, PendingCall> _calls = new();
+    private readonly ConcurrentDictionary<Guid, IncomingCall> _incoming = new();
+    private readonly CancellationTokenSource _closed = new();
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Wraps an open WebSocket; call <see cref="RunAsync"/> to start receiving.</summary>
+    /// <param name="handler">Handles requests from the peer; null refuses them.</param>
+    public WebSocketBusConnection(WebSocket socket, IBusHandler? handler)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        _socket = socket;
+        _handler = handler;
+    }
+
+    /// <summary>One-way messages from the peer (hello, heartbeats). Called on the receive loop: keep it short.</summary>
+    public Func<ReadOnlyMemory<byte>, Task>? NoticeReceived { get; set; }
+
+    /// <summary>Requests this side is handling right now.</summary>
+    public int ActiveIncoming => _incoming.Count;
+
+    /// <summary>Completes when the connection has ended (closed, failed or disposed).</summary>
+    public Task Completion => _completed.Task;
+
+    /// <summary>Fires when the connection ends.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>Receives until the socket closes or <paramref name="cancellationToken"/> fires; then fails every pending call.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        try
+        {
+            while (!link.IsCancellationRequested)
+            {
+                buffer.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer.GetMemory(16 * 1024), link.Token);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    buffer.Advance(result.Count);
+                    if (buffer.WrittenCount > MaxFrameSize)
+                    {
+                        throw new InvalidDataException("A bus frame is larger than 4 MB.");
+                    }
+                }
+                while (!result.EndOfMessage);
+
+                if (buffer.WrittenCount >= 17)
+                {
+                    await DispatchAsync(buffer.WrittenSpan[0], new Guid(buffer.WrittenSpan.Slice(1, 16)), buffer.WrittenMemory[17..].ToArray());
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidDataException)
+        {
+            // The peer vanished or we stopped: either way the calls below fail with Disconnected.
+        }
+        finally
+        {
+            Shutdown();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IBusResponse> SendAsync(BusRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var id = Guid.NewGuid();
+        var call = new PendingCall(this, id);
+        if (request.Deadline is { } deadline)
+        {
+            var left = deadline - DateTimeOffset.UtcNow;
+            call.Timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+
+        _calls[id] = call;
+        if (_closed.IsCancellationRequested)
+        {
+            _calls.TryRemove(id, out _);
+            throw Disconnected();
+        }
+
+        var header = JsonSerializer.SerializeToUtf8Bytes(new RequestHeader(request.Operation, request.Deadline?.ToUnixTimeMilliseconds(), request.IdempotencyKey));
+        var payload = new byte[4 + header.Length + request.Body.Length];
+        BinaryPrimitives.WriteInt32BigEndian(payload, header.Length);
+        header.CopyTo(payload, 4);
+        request.Body.Span.CopyTo(payload.AsSpan(4 + header.Length));
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Timeout.Token);
+        try
+        {
+            await SendFrameAsync(FrameType.Request, id, payload, link.Token);
+            return await call.Head.Task.WaitAsync(link.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && call.Timeout.IsCancellationRequested)
+        {
+            call.Abandon();
+            throw new BusException(BusErrorKind.DeadlineExceeded, "deadline-exceeded", "The gateway did not answer before the deadline.");
+        }
+        catch
+        {
+            call.Abandon();
+            throw;
+        }
+    }
+
+    /// <summary>Sends a one-way message (hello, heartbeat) to the peer.</summary>
+    public Task SendNoticeAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        SendFrameAsync(FrameType.Notice, Guid.Empty, payload, cancellationToken);
+
+    /// <summary>Closes the socket politely (bounded wait) and fails every pending call.</summary>
+    public async Task CloseAsync(string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+
+        Shutdown();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        _socket.Abort();
+        Shutdown();
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static BusException Disconnected() =>
+        new(BusErrorKind.Disconnected, "disconnected", "The connection to the gateway member was lost before the response was complete.");
+
+    private void Shutdown()
+    {
+        if (_closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _closed.Cancel();
+        foreach (var call in _calls.Values)
+        {
+            call.Fail(Disconnected());
+        }
+
+        _calls.Clear();
+        _completed.TrySetResult();
+    }
+
+    private async Task DispatchAsync(byte type, Guid id, byte[] payload)
+    {
+        switch ((FrameType)type)
+        {
+            case FrameType.Request:
+                StartIncoming(id, payload);
+                break;
+            case FrameType.Cancel:
+                if (_incoming.TryGetValue(id, out var cancelled))
+                {
+                    try
+                    {
+                        await cancelled.Cancellation.CancelAsync();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // It finished meanwhile.
+                    }
+                }
+
+                break;
+            case FrameType.Credit:
+                if (_incoming.TryGetValue(id, out var credited) && payload.Length >= 4)
+                {
+                    try
+                    {
+                        credited.Credit.Release(BinaryPrimitives.ReadInt32BigEndian(payload));
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                    }
+                }
+
+                break;
+            case FrameType.Notice:
+                if (NoticeReceived is { } notice)
+                {
+                    await notice(payload);
+                }
+
+                break;
+            default:
+                if (_calls.TryGetValue(id, out var call))
+                {
+                    call.Receive((FrameType)type, payload);
+                }
+
+                break;
+        }
+    }
+
+    private void StartIncoming(Guid id, byte[] payload)
+    {
+        var headerLength = BinaryPrimitives.ReadInt32BigEndian(payload);
+        var header = JsonSerializer.Deserialize<RequestHeader>(payload.AsSpan(4, headerLength))!;
+        var deadline = header.Deadline is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
+        var request = new BusIncomingRequest(id, header.Operation, payload.AsMemory(4 + headerLength), deadline, header.IdempotencyKey);
+        var incoming = new IncomingCall(this, id, _closed.Token);
+        if (deadline is { } d)
+        {
+            var left = d - DateTimeOffset.UtcNow;
+            incoming.Cancellation.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+
+        _incoming[id] = incoming;
+        _ = Task.Run(() => HandleIncomingAsync(request, incoming));
+    }
+
+    private async Task HandleIncomingAsync(BusIncomingRequest request, IncomingCall call)
+    {
+        var token = call.Cancellation.Token;
+        try
+        {
+            if (_handler is null)
+            {
+                throw new BusException("not-supported", "This peer does not accept requests.");
+            }
+
+            await _handler.HandleAsync(request, call, token);
+            if (!call.Started)
+            {
+                await call.StartAsync(204, default, token);
+            }
+
+            await call.Stream.FlushPendingAsync(token);
+            await SendFrameAsync(FrameType.End, call.Id, default, token);
+        }
+        catch (Exception e)
+        {
+            var (code, message) = e switch
+            {
+                BusException bus => (bus.Code, bus.Message),
+                OperationCanceledException when request.Deadline is { } d && d <= DateTimeOffset.UtcNow => ("deadline-exceeded", "The request's deadline passed on the gateway."),
+                OperationCanceledException => ("cancelled", "The request was cancelled."),
+                _ => ("gateway-error", "The gateway failed to handle the request; the error is in the gateway's log."),
+            };
+            call.Failure = e is BusException ? null : e;
+            try
+            {
+                await SendFrameAsync(FrameType.Error, call.Id, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message)), CancellationToken.None);
+            }
+            catch (Exception send) when (send is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+            {
+            }
+        }
+        finally
+        {
+            _incoming.TryRemove(call.Id, out _);
+            call.Dispose();
+        }
+
+        if (call.Failure is { } failure && UnhandledFailure is { } report)
+        {
+            report(request, failure);
+        }
+    }
+
+    /// <summary>Called with handler exceptions that were reported to the peer only as a generic failure (for logging).</summary>
+    public Action<BusIncomingRequest, Exception>? UnhandledFailure { get; set; }
+
+    private async Task SendFrameAsync(FrameType type, Guid id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(17 + payload.Length);
+        try
+        {
+            frame[0] = (byte)type;
+            id.TryWriteBytes(frame.AsSpan(1, 16));
+            payload.Span.CopyTo(frame.AsSpan(17));
+            await _sendLock.WaitAsync(cancellationToken);
+            try
+            {
+                if (_closed.IsCancellationRequested)
+                {
+                    throw Disconnected();
+                }
+
+                await _socket.SendAsync(frame.AsMemory(0, 17 + payload.Length), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+            {
+                Shutdown();
+                throw Disconnected();
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private enum FrameType : byte
+    {
+        Request = 1,
+        Head = 2,
+        Chunk = 3,
+        End = 4,
+        Error = 5,
+        Cancel = 6,
+        Credit = 7,
+        Notice = 8,
+    }
+
+    private sealed record RequestHeader(string Operation, long? Deadline, string? IdempotencyKey);
+
+    private sealed record ErrorBody(string Code, string Message);
+
+    /// <summary>A request this side sent; its response frames land here.</summary>
+    private sealed class PendingCall(WebSocketBusConnection connection, Guid id) : IBusResponse
+    {
+        private readonly Channel<byte[]> _chunks = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private int _consumedSinceCredit;
+        private bool _finished;
+
+        public TaskCompletionSource<IBusResponse> Head { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenSource Timeout { get; } = new();
+
+        public int Status { get; private set; }
+
+        ReadOnlyMemory<byte> IBusResponse.Head => HeadBytes;
+
+        public byte[] HeadBytes { get; private set; } = [];
+
+        public Stream Body => field ??= new ResponseStream(this);
+
+        public void Receive(FrameType type, byte[] payload)
+        {
+            switch (type)
+            {
+                case FrameType.Head:
+                    Status = BinaryPrimitives.ReadInt32BigEndian(payload);
+                    HeadBytes = payload[4..];
+                    Head.TrySetResult(this);
+                    break;
+                case FrameType.Chunk:
+                    _chunks.Writer.TryWrite(payload);
+                    break;
+                case FrameType.End:
+                    _finished = true;
+                    _chunks.Writer.TryComplete();
+                    Forget();
+                    break;
+                case FrameType.Error:
+                    var error = JsonSerializer.Deserialize<ErrorBody>(payload);
+                    var kind = error?.Code switch
+                    {
+                        "deadline-exceeded" => BusErrorKind.DeadlineExceeded,
+                        "busy" => BusErrorKind.Busy,
+                        _ => BusErrorKind.Remote,
+                    };
+                    Fail(new BusException(kind, error?.Code ?? "gateway-error", error?.Message ?? "The gateway failed the request."));
+                    Forget();
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        public void Fail(BusException error)
+        {
+            if (!Head.TrySetException(error))
+            {
+                _chunks.Writer.TryComplete(new IOException($"The response was cut short: {error.Message}", error));
+            }
+        }
+
+        public void Abandon()
+        {
+            if (!_finished && connection._calls.TryRemove(id, out _) && !connection._closed.IsCancellationRequested)
+            {
+                _ = connection.SendFrameAsync(FrameType.Cancel, id, default, CancellationToken.None).ContinueWith(
+                    t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+
+            Fail(new BusException(BusErrorKind.Remote, "cancelled", "The request was cancelled."));
+        }
+
+        public async ValueTask<byte[]?> ReadChunkAsync(CancellationToken cancellationToken)
+        {
+            using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Timeout.Token);
+            try
+            {
+                if (!await _chunks.Reader.WaitToReadAsync(link.Token))
+                {
+                    return null;
+                }
+            }
+            catch (OperationCanceledException) when (Timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                Abandon();
+                throw new IOException("The response was cut short: the deadline passed.");
+            }
+
+            _chunks.Reader.TryRead(out var chunk);
+            if (++_consumedSinceCredit >= InitialCredit / 2 && !_finished)
+            {
+                var credit = new byte[4];
+                BinaryPrimitives.WriteInt32BigEndian(credit, _consumedSinceCredit);
+                _consumedSinceCredit = 0;
+                try
+                {
+                    await connection.SendFrameAsync(FrameType.Credit, id, credit, cancellationToken);
+                }
+                catch (BusException)
+                {
+                    // The connection is gone; the channel is completed with the reason, the next read reports it.
+                }
+            }
+
+            return chunk;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Abandon();
+            Timeout.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        private void Forget() => connection._calls.TryRemove(id, out _);
+    }
+
+    /// <summary>The read side of a response body.</summary>
+    private sealed class ResponseStream(PendingCall call) : Stream
+    {
+        private byte[]? _current;
+        private int _offset;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            while (_current is null || _offset >= _current.Length)
+            {
+                _current = await call.ReadChunkAsync(cancellationToken);
+                _offset = 0;
+                if (_current is null)
+                {
+                    return 0;
+                }
+            }
+
+            var n = Math.Min(buffer.Length, _current.Length - _offset);
+            _current.AsMemory(_offset, n).CopyTo(buffer);
+            _offset += n;
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A request this side is handling; it is also the response writer.</summary>
+    private sealed class IncomingCall : IBusResponseWriter, IDisposable
+    {
+        private readonly WebSocketBusConnection _connection;
+
+        public IncomingCall(WebSocketBusConnection connection, Guid id, CancellationToken closed)
+        {
+            _connection = connection;
+            Id = id;
+            Cancellation = CancellationTokenSource.CreateLinkedTokenSource(closed);
+            Stream = new BodyStream(this);
+        }
+
+        public Guid Id { get; }
+
+        public CancellationTokenSource Cancellation { get; }
+
+        public SemaphoreSlim Credit { get; } = new(InitialCredit);
+
+        public bool Started { get; private set; }
+
+        public Exception? Failure { get; set; }
+
+        public BodyStream Stream { get; }
+
+        Stream IBusResponseWriter.Body => Stream;
+
+        public async Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
+        {
+            if (Started)
+            {
+                throw new InvalidOperationException("The response has already started.");
+            }
+
+            Started = true;
+            var payload = new byte[4 + head.Length];
+            BinaryPrimitives.WriteInt32BigEndian(payload, status);
+            head.Span.CopyTo(payload.AsSpan(4));
+            await _connection.SendFrameAsync(FrameType.Head, Id, payload, cancellationToken);
+        }
+
+        public async Task SendChunkAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+        {
+            if (!Started)
+            {
+                await StartAsync(200, default, cancellationToken);
+            }
+
+            using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Cancellation.Token);
+            await Credit.WaitAsync(link.Token);
+            await _connection.SendFrameAsync(FrameType.Chunk, Id, chunk, link.Token);
+        }
+
+        public void Dispose()
+        {
+            Cancellation.Dispose();
+            Credit.Dispose();
+        }
+    }
+
+    /// <summary>The write side of a response body: buffers up to one chunk, sends when full.</summary>
+    private sealed class BodyStream(IncomingCall call) : Stream
+    {
+        private readonly byte[] _buffer = new byte[ChunkSize];
+        private int _count;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            while (buffer.Length > 0)
+            {
+                var n = Math.Min(buffer.Length, _buffer.Length - _count);
+                buffer[..n].CopyTo(_buffer.AsMemory(_count));
+                _count += n;
+                buffer = buffer[n..];
+                if (_count == _buffer.Length)
+                {
+                    await FlushPendingAsync(cancellationToken);
+                }
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+        // Flushing does not force a frame out: writers such as Utf8JsonWriter flush often, and tiny frames cost more than
+        // they save. The rest goes out when the chunk fills or the handler returns.
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override void Flush()
+        {
+        }
+
+        public async Task FlushPendingAsync(CancellationToken cancellationToken)
+        {
+            if (_count == 0)
+            {
+                return;
+            }
+
+            var chunk = _buffer.AsSpan(0, _count).ToArray();
+            _count = 0;
+            await call.SendChunkAsync(chunk, cancellationToken);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>Helpers for JSON notices.</summary>
+public static class BusNotices
+{
+    /// <summary>Serializes a notice body.</summary>
+    public static byte[] Encode<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+
+    /// <summary>Reads a notice body.</summary>
+    public static T? Decode<T>(ReadOnlyMemory<byte> value) => JsonSerializer.Deserialize<T>(value.Span, Options);
+
+    /// <summary>Text of a body (for error messages and tests).</summary>
+    public static string Text(ReadOnlyMemory<byte> value) => Encoding.UTF8.GetString(value.Span);
+
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+}

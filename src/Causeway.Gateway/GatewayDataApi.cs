@@ -1,0 +1,155 @@
+using System.Text.Json;
+using Causeway.Bus;
+using Causeway.Environments;
+using Causeway.Platform.Tenancy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Causeway.Gateway;
+
+/// <summary>
+/// The Data API of a bound gateway data source:
+/// <c>GET /environments/{environment}/gateway/{data source}/api/data/v9.2/</c> (service document), <c>$metadata</c>,
+/// <c>{table}</c> and <c>{table}({key})</c> with OData query options and <c>Prefer: odata.maxpagesize</c>. The request
+/// travels over the bus to a member of the cluster, which runs it against the database and streams the answer back;
+/// this server copies it to the client as it arrives. Errors are in the OData format.
+/// </summary>
+internal static class GatewayDataApi
+{
+    public const string Route = "/environments/{environmentName}/gateway/{dataSourceName}/api/data/v9.2/{**path}";
+
+    public static string DataApiUrl(HttpRequest request, string environmentName, string bindingName) =>
+        $"{request.Scheme}://{request.Host}/environments/{Uri.EscapeDataString(environmentName)}/gateway/{Uri.EscapeDataString(bindingName)}/api/data/v9.2/";
+
+    public static async Task HandleAsync(HttpContext context, string environmentName, string dataSourceName, string? path, EnvironmentService environments,
+        GatewayStore store, GatewayRouter router, GatewayOptions options, ILoggerFactory loggers)
+    {
+        var ct = context.RequestAborted;
+        var caller = context.GetCaller();
+        if (await environments.FindByNameAsync(caller.TenantId, environmentName, ct) is not { } environment ||
+            await environments.RoleOfAsync(caller, environment, ct) is null ||
+            await store.FindBoundAsync(environment.Id, dataSourceName, ct) is not { } bound)
+        {
+            await ErrorAsync(context, 404, "0x80040217", $"The environment '{environmentName}' exposes no gateway data source '{dataSourceName}'.");
+            return;
+        }
+
+        var (source, cluster) = bound;
+        if (!string.Equals(environment.Geography, cluster.Geography, StringComparison.OrdinalIgnoreCase))
+        {
+            await ErrorAsync(context, 400, "GatewayWrongRegion", $"Gateway cluster '{cluster.Name}' serves geography '{cluster.Geography}', not '{environment.Geography}'.");
+            return;
+        }
+
+        var (kind, entitySet, key) = ParsePath(path ?? "");
+        if (kind is null)
+        {
+            await ErrorAsync(context, 404, "0x80040217", "There is no such resource in this Data API.");
+            return;
+        }
+
+        var queryOptions = context.Request.Query.Where(q => q.Key.StartsWith('$')).ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
+        var message = new DataRequestMessage(cluster.Id,
+            new DataSourceDescriptor(source.Id, source.Name, source.Type, JsonSerializer.Deserialize<DataSourceConnection>(source.Connection, GatewayApi.Web)!,
+                source.EncryptedCredentials, source.CreatedAt),
+            kind, entitySet, key, queryOptions, DataApiUrl(context.Request, environment.Name, source.Name), MaxPageSize(context.Request));
+        var request = new BusRequest(GatewayOperations.DataRequest, JsonSerializer.SerializeToUtf8Bytes(message, GatewayApi.Web))
+        {
+            Deadline = DateTimeOffset.UtcNow + options.RequestTimeout,
+        };
+
+        IBusResponse response;
+        try
+        {
+            response = await router.SendAsync(cluster, request, ct);
+        }
+        catch (GatewayUnavailableException e)
+        {
+            await ErrorAsync(context, 503, GatewayErrorCodes.GatewayUnavailable, e.Message);
+            return;
+        }
+        catch (BusException e)
+        {
+            var status = e.Kind switch
+            {
+                BusErrorKind.DeadlineExceeded => 504,
+                BusErrorKind.Busy => 503,
+                _ => e.Code is GatewayErrorCodes.DataSourceUnreachable or GatewayErrorCodes.DataSourceLoginFailed or GatewayErrorCodes.CredentialsUnreadable ? 502 : 502,
+            };
+            await ErrorAsync(context, status, e.Code, e.Message);
+            return;
+        }
+
+        await using (response)
+        {
+            var head = response.Head.IsEmpty ? null : JsonSerializer.Deserialize<DataResponseHead>(response.Head.Span, GatewayApi.Web);
+            context.Response.StatusCode = response.Status;
+            context.Response.ContentType = head?.ContentType ?? "application/json; odata.metadata=minimal";
+            context.Response.Headers["OData-Version"] = "4.0";
+            if (head?.PreferenceApplied is { } applied)
+            {
+                context.Response.Headers["Preference-Applied"] = applied;
+            }
+
+            try
+            {
+                await response.Body.CopyToAsync(context.Response.Body, 32 * 1024, ct);
+            }
+            catch (IOException e)
+            {
+                // The member died or failed mid-stream. The status line is gone already, so the only honest answer left is to
+                // break the connection: the client sees an incomplete response, never a truncated success.
+                loggers.CreateLogger("Causeway.Gateway.DataApi").LogWarning("A gateway response of cluster {Cluster} was cut short: {Reason}", cluster.Id, e.Message);
+                context.Abort();
+            }
+        }
+    }
+
+    private static int? MaxPageSize(HttpRequest request)
+    {
+        foreach (var prefer in request.Headers["Prefer"].SelectMany(v => (v ?? "").Split(',')))
+        {
+            var part = prefer.Trim();
+            if (part.StartsWith("odata.maxpagesize=", StringComparison.OrdinalIgnoreCase) && int.TryParse(part["odata.maxpagesize=".Length..], out var size) && size > 0)
+            {
+                return size;
+            }
+        }
+
+        return null;
+    }
+
+    internal static (string? Kind, string? EntitySet, string? Key) ParsePath(string path)
+    {
+        path = path.Trim('/');
+        if (path.Length == 0)
+        {
+            return ("service", null, null);
+        }
+
+        if (path == "$metadata")
+        {
+            return ("metadata", null, null);
+        }
+
+        if (path.Contains('/', StringComparison.Ordinal))
+        {
+            return (null, null, null);
+        }
+
+        var open = path.IndexOf('(', StringComparison.Ordinal);
+        if (open < 0)
+        {
+            return ("query", path, null);
+        }
+
+        return path.EndsWith(')') && open > 0 ? ("query", path[..open], path[(open + 1)..^1]) : (null, null, null);
+    }
+
+    private static async Task ErrorAsync(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsJsonAsync(new { error = new { code, message } }, context.RequestAborted);
+    }
+}
