@@ -314,7 +314,8 @@ internal sealed class FindingBuilder(PlanModel model, IReadOnlyList<Flow> flows)
             Add(FindingCodes.Unreachable, Severity.Error,
                 $"{list.Length} flow(s) from site {group.Key} have no path, for example {list[0].From} -> {list[0].To}: {list[0].Reason}.",
                 "Allow the missing communities on a circuit of the site, or give the site internet breakout for traffic that cannot ride ExpressRoute.",
-                [$"site:{group.Key}"], list.Select(f => f.Community).OfType<string>().Distinct().ToArray());
+                [$"site:{group.Key}"],
+                list.Select(f => f.Datacenter is null ? null : model.Catalog.FindDatacenter(f.Datacenter)?.BgpCommunity).OfType<string>().Distinct().ToArray());
         }
     }
 }

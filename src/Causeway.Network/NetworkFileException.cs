@@ -28,6 +28,17 @@ public sealed class NetworkFileException : Exception
     public string Reason { get; }
 }
 
+/// <summary>Chooses the reader for a request body or a file without a telling extension.</summary>
+public static class DocumentFormats
+{
+    /// <summary>JSON when the text starts with '{' (after white space), YAML otherwise.</summary>
+    public static DocumentFormat Detect(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.AsSpan().TrimStart().StartsWith("{") ? DocumentFormat.Json : DocumentFormat.Yaml;
+    }
+}
+
 /// <summary>The formats the planner reads.</summary>
 public enum DocumentFormat
 {

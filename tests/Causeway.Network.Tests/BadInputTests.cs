@@ -182,6 +182,11 @@ public sealed class BadInputTests
         Assert.Equal(fromYaml.Sites[0].InternetBreakout, fromJson.Sites[0].InternetBreakout);
     }
 
+    [Theory]
+    [InlineData("  {\"sites\": []}", DocumentFormat.Json)]
+    [InlineData("sites: []", DocumentFormat.Yaml)]
+    public void Detect_Body_ChoosesTheReader(string text, DocumentFormat expected) => Assert.Equal(expected, DocumentFormats.Detect(text));
+
     [Fact]
     public void Validate_InMemoryDocument_ReportsWithoutPosition()
     {

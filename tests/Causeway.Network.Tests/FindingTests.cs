@@ -276,6 +276,7 @@ public sealed class FindingTests
 
         var finding = Single(plan, FindingCodes.Unreachable);
         Assert.Contains("site:hq", finding.Objects);
+        Assert.Equal(["12076:51003"], finding.Communities);
         Assert.Equal(FlowPath.Unreachable, plan.Flows.Single(f => f.Datacenter == "northeurope").Path);
     }
 
