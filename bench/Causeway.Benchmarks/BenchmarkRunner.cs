@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -49,7 +50,11 @@ internal static class BenchmarkRunner
         try
         {
             var app = await CausewayServer.BuildAsync(["--data-dir", folder.FullName, "--port", "0"],
-                b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+                b =>
+                {
+                    b.Logging.SetMinimumLevel(LogLevel.Warning);
+                    b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Server:RelayPort"] = "0" });
+                });
             await app.StartAsync();
             var token = File.ReadAllText(Path.Combine(folder.FullName, "admin-token")).Trim();
             var trust = CertificateTrust.FromFile(Path.Combine(folder.FullName, "certificate.pem"));

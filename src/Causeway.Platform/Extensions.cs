@@ -19,6 +19,9 @@ public static class PlatformExtensions
     /// <summary>The name of the authorization policy every <c>/api/v1</c> endpoint requires.</summary>
     public const string AuthenticatedPolicy = "causeway-authenticated";
 
+    /// <summary>The name of the authorization policy that admits platform operators only.</summary>
+    public const string OperatorPolicy = "causeway-operator";
+
     /// <summary>
     /// Registers the platform database, tenants and bearer-token authentication. <paramref name="options"/> must be valid
     /// (see <see cref="PlatformOptions.Validate"/>).
@@ -38,7 +41,9 @@ public static class PlatformExtensions
         });
         services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
-        services.AddAuthorizationBuilder().AddPolicy(AuthenticatedPolicy, p => p.RequireAuthenticatedUser());
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuthenticatedPolicy, p => p.RequireAuthenticatedUser())
+            .AddPolicy(OperatorPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasClaim(CallerClaims.OperatorClaim, "true")));
         return services;
     }
 

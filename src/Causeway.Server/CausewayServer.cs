@@ -1,18 +1,21 @@
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Causeway.ApiManagement;
 using Causeway.DataApi;
 using Causeway.Environments;
 using Causeway.Gateway;
 using Causeway.Platform;
 using Causeway.Platform.Database;
 using Causeway.Platform.Tenancy;
+using Causeway.Relay;
 using Causeway.Security;
 using Causeway.Topology;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
 
 namespace Causeway.Server;
 
@@ -64,13 +67,10 @@ public static class CausewayServer
     }
 
     /// <summary>The https URL the server answers on, with the bound port.</summary>
-    public static string ReadyUrl(WebApplication app)
-    {
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var uri = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)
-            .Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
-        return $"https://{uri.Host}:{uri.Port}/";
-    }
+    public static string ReadyUrl(WebApplication app) => $"https://localhost:{app.Services.GetRequiredService<BoundEndpoints>().ApiPort}/";
+
+    /// <summary>The https URL of the relay (its own port), with the bound port.</summary>
+    public static string RelayUrl(WebApplication app) => $"https://localhost:{app.Services.GetRequiredService<BoundEndpoints>().RelayPort}/";
 
     /// <summary>
     /// Reads and validates the configuration, prepares the data directory (certificate, databases, first tenant) and returns
@@ -117,24 +117,41 @@ public static class CausewayServer
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         }
 
+        var bound = new BoundEndpoints();
+        builder.Services.AddSingleton(bound);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
             void Https(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen) =>
                 listen.UseHttps(certificate, https => https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13);
-            switch (settings.Server.ListenAddress.ToLowerInvariant())
+            void Listen(int port, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure)
             {
-                case "localhost":
-                    kestrel.Listen(IPAddress.Loopback, settings.Server.Port, Https);
-                    break;
-                case "any":
-                    kestrel.ListenAnyIP(settings.Server.Port, Https);
-                    break;
-                default:
-                    kestrel.Listen(IPAddress.Parse(settings.Server.ListenAddress), settings.Server.Port, Https);
-                    break;
+                switch (settings.Server.ListenAddress.ToLowerInvariant())
+                {
+                    case "localhost":
+                        kestrel.Listen(IPAddress.Loopback, port, configure);
+                        break;
+                    case "any":
+                        kestrel.ListenAnyIP(port, configure);
+                        break;
+                    default:
+                        kestrel.Listen(IPAddress.Parse(settings.Server.ListenAddress), port, configure);
+                        break;
+                }
             }
+
+            // Kestrel writes the bound port back into the listen options, which is how port 0 becomes a known port.
+            Listen(settings.Server.Port, listen =>
+            {
+                Https(listen);
+                bound.Api = listen;
+            });
+            Listen(settings.Server.RelayPort, listen =>
+            {
+                Https(listen);
+                bound.Relay = listen;
+            });
         });
 
         Compose(builder.Services, settings);
@@ -154,7 +171,13 @@ public static class CausewayServer
         services.AddOpenApi();
         services.AddCausewayPlatform(settings.Platform);
         services.AddCausewayEnvironments(settings.Topology, settings.EnvironmentDatabases);
+        services.AddCausewayRelay(relay =>
+        {
+            settings.Relay.CopyTo(relay);
+            relay.DatabasePath = Path.Combine(settings.Platform.DataDirectory, "relay.db");
+        });
         services.AddCausewayGateway();
+        services.AddCausewayApiManagement();
         services.AddCausewayDataApi();
     }
 
@@ -162,6 +185,16 @@ public static class CausewayServer
     internal static void Map(WebApplication app, ServerSettings settings)
     {
         app.UseCausewayTelemetry();
+
+        // The relay has a port of its own, like a namespace host: every request there belongs to its data plane.
+        var bound = app.Services.GetRequiredService<BoundEndpoints>();
+        app.MapWhen(context => context.Connection.LocalPort == bound.RelayPort, relay =>
+        {
+            relay.UseRouting();
+            relay.UseEndpoints(endpoints => endpoints.MapRelay());
+        });
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<IOptions<RelayOptions>>().Value.PublicPort = bound.RelayPort);
+        app.UseRouting();
         app.UseCausewayProblemDetails();
         app.UseCausewayStatusCodePages();
         app.UseAuthentication();
@@ -182,12 +215,20 @@ public static class CausewayServer
         }).ExcludeFromDescription();
         app.MapOpenApi("/openapi/{documentName}.json");
 
+        app.MapRelayManagementApi(o =>
+        {
+            o.AuthorizationPolicy = PlatformExtensions.OperatorPolicy;
+            o.CanReadSecrets = context => context.GetCaller().IsOperator;
+        });
         var api = app.MapCausewayApi().WithMetadata(new BodySizeLimit(settings.Server.MaxApiBodyBytes));
         api.MapTenancyApi();
         api.MapEnvironmentsApi();
         app.MapGatewayApi(api);
+        api.MapConnectorsApi();
+        app.MapApiManagement();
         api.MapTablesApi();
         app.MapDataApi();
+        api.MapNetworkPlanApi();
     }
 
     /// <summary>Binds and validates every setting; throws one exception listing all that are wrong.</summary>
@@ -204,10 +245,16 @@ public static class CausewayServer
         var topologyOptions = Bind<TopologyOptions>(configuration, "Topology", problems);
         var environmentDatabases = Bind<EnvironmentDatabaseOptions>(configuration, "EnvironmentDatabases", problems);
         var telemetry = Bind<TelemetryOptions>(configuration, "Telemetry", problems);
+        var relay = Bind<RelaySettings>(configuration, "Relay", problems);
 
         if (server.Port is < 0 or > 65535)
         {
             problems.Add($"Server:Port (--port) must be between 0 and 65535 (it is {server.Port}).");
+        }
+
+        if (server.RelayPort is < 0 or > 65535 || (server.RelayPort == server.Port && server.Port != 0))
+        {
+            problems.Add($"Server:RelayPort must be between 0 and 65535 and differ from Server:Port (it is {server.RelayPort}).");
         }
 
         if (server.ListenAddress is not ("localhost" or "any") && !IPAddress.TryParse(server.ListenAddress, out _))
@@ -247,7 +294,7 @@ public static class CausewayServer
             throw new StartupException(problems);
         }
 
-        return new ServerSettings(server, platform, topologyOptions, topology!, environmentDatabases, telemetry);
+        return new ServerSettings(server, platform, topologyOptions, topology!, environmentDatabases, telemetry, relay);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section, List<string> problems)
@@ -332,6 +379,18 @@ public static class CausewayServer
 
         File.WriteAllText(pemPath, CertificateFactory.ToPem(certificate));
         return certificate;
+    }
+
+    /// <summary>The listen options of the two ports; Kestrel fills in the bound port.</summary>
+    internal sealed class BoundEndpoints
+    {
+        public Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? Api { get; set; }
+
+        public Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? Relay { get; set; }
+
+        public int ApiPort => Api?.IPEndPoint?.Port ?? 0;
+
+        public int RelayPort => Relay?.IPEndPoint?.Port ?? -1;
     }
 
     private sealed class BodySizeLimit(long bytes) : IRequestSizeLimitMetadata

@@ -10,6 +10,9 @@ public sealed class ServerOptions
     /// <summary>HTTPS port (<c>--port</c>); 0 picks a free one (the ready line says which).</summary>
     public int Port { get; set; } = 5443;
 
+    /// <summary>HTTPS port of the relay (the Hybrid Connections data plane); 0 picks a free one.</summary>
+    public int RelayPort { get; set; } = 5671;
+
     /// <summary>Address to listen on: <c>localhost</c> (default, loopback only), <c>any</c>, or an IP address.</summary>
     public string ListenAddress { get; set; } = "localhost";
 
@@ -33,6 +36,35 @@ public sealed class TelemetryOptions
     public string? OtlpEndpoint { get; set; }
 }
 
+/// <summary>Configuration section <c>Relay</c>: limits and the public name of the relay.</summary>
+public sealed class RelaySettings
+{
+    /// <summary>Host name announced in <c>sb://host:port/</c>, connection strings and rendezvous addresses.</summary>
+    public string PublicHostName { get; set; } = "localhost";
+
+    /// <summary>Listeners per hybrid connection.</summary>
+    public int MaxListenersPerHybridConnection { get; set; } = 25;
+
+    /// <summary>Seconds a listener has to accept a rendezvous.</summary>
+    public int RendezvousTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Seconds an HTTP-mode request waits for its answer (then 504).</summary>
+    public int RequestTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Largest relayed message, in bytes.</summary>
+    public long MaxMessageSize { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Copies the settings onto the relay's options.</summary>
+    public void CopyTo(Causeway.Relay.RelayOptions options)
+    {
+        options.PublicHostName = PublicHostName;
+        options.MaxListenersPerHybridConnection = MaxListenersPerHybridConnection;
+        options.RendezvousTimeout = TimeSpan.FromSeconds(RendezvousTimeoutSeconds);
+        options.RequestTimeout = TimeSpan.FromSeconds(RequestTimeoutSeconds);
+        options.MaxMessageSize = MaxMessageSize;
+    }
+}
+
 /// <summary>Configuration section <c>Topology</c>.</summary>
 public sealed class TopologyOptions
 {
@@ -53,4 +85,5 @@ public sealed record ServerSettings(
     TopologyOptions TopologyOptions,
     DeploymentTopology Topology,
     EnvironmentDatabaseOptions EnvironmentDatabases,
-    TelemetryOptions Telemetry);
+    TelemetryOptions Telemetry,
+    RelaySettings Relay);

@@ -76,6 +76,7 @@ public sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add(a);
         }
 
+        start.Environment["CAUSEWAY_Server__RelayPort"] = "0";
         var server = new ServerProcess(Process.Start(start)!, dataDirectory);
         server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);

@@ -73,6 +73,29 @@ public sealed class HostTests
 #pragma warning restore SYSLIB0039
     }
 
+    [Fact]
+    public async Task Certificate_UserProvidedPem_IsServedAndPublished()
+    {
+        using var folder = new Causeway.Testing.TempFolder("causeway-cert");
+        using var own = Causeway.Security.CertificateFactory.CreateSelfSigned("causeway-test-own");
+        File.WriteAllText(folder.Combine("own.pem"), own.ExportCertificatePem());
+        using (var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(own)!)
+        {
+            File.WriteAllText(folder.Combine("own.key"), key.ExportPkcs8PrivateKeyPem());
+        }
+
+        await using var host = await ServerHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Server:CertificatePath"] = folder.Combine("own.pem"),
+            ["Server:CertificateKeyPath"] = folder.Combine("own.key"),
+        });
+        using var client = host.Client(null);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(own.ExportCertificatePem(), File.ReadAllText(Path.Combine(host.DataDirectory, "certificate.pem")));
+        Assert.False(File.Exists(Path.Combine(host.DataDirectory, "certificate.pfx")));
+    }
+
     [Theory]
     [InlineData("Server:Port", "70000", "Server:Port (--port) must be between 0 and 65535")]
     [InlineData("Topology:Geographies:0", "atlantis", "Topology:Geographies:0 is 'atlantis', which is not a known geography")]

@@ -29,6 +29,8 @@ public sealed class ServerHost : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    public Uri RelayAddress => new(CausewayServer.RelayUrl(_app));
+
     public string AdminToken { get; }
 
     public string DataDirectory => _folder.Path;
@@ -42,6 +44,8 @@ public sealed class ServerHost : IAsyncDisposable
         {
             var app = await CausewayServer.BuildAsync(["--data-dir", folder.Path, "--port", "0"], builder =>
             {
+                // Every host of a test run listens on free ports, the relay's included.
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Server:RelayPort"] = "0" });
                 builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
                 if (time is not null)
                 {

@@ -73,7 +73,7 @@ public static class CallerClaims
 {
     private const string TenantClaim = "causeway:tenant";
     private const string AdminClaim = "causeway:tenant-admin";
-    private const string OperatorClaim = "causeway:operator";
+    internal const string OperatorClaim = "causeway:operator";
 
     internal static IEnumerable<Claim> From(Caller caller)
     {
