@@ -108,7 +108,7 @@ internal sealed partial class DataApiHandler(EnvironmentService environments, Ta
         }
     }
 
-    private async Task DispatchAsync(DataRequest request, string path)
+    internal async Task DispatchAsync(DataRequest request, string path)
     {
         var method = request.Context.Request.Method;
         if (path.Length == 0)

@@ -348,6 +348,57 @@ public abstract class DataApiTests
         Assert.Contains("disabled", await ErrorAsync(await admin.GetAsync("/environments/trying/api/data/v9.2/notes"), HttpStatusCode.Forbidden), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, (await admin.PostAsJsonAsync($"/api/v1/environments/{trial}/tables", new { logicalName = "late" })).StatusCode);
     }
+
+    [Fact]
+    public async Task Batch_ChangeSetsAreTransactions_GetsAnswerInOrder()
+    {
+        await using var host = await StartAsync();
+        using var admin = host.Client(host.AdminToken);
+        var environment = await CreateEnvironmentAsync(admin, "batch");
+        await CreateShopTablesAsync(admin, environment);
+        const string api = "/environments/batch/api/data/v9.2/";
+        var root = $"{host.BaseAddress}environments/batch/api/data/v9.2/";
+        var category = await PostAsync(admin, api + "categories", new { name = "Tools" });
+
+        static string Part(string method, string url, string? body = null, string? contentId = null) =>
+            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n" + (contentId is null ? "" : $"Content-ID: {contentId}\r\n") +
+            $"\r\n{method} {url} HTTP/1.1\r\n" + (body is null ? "\r\n" : $"Content-Type: application/json\r\n\r\n{body}\r\n");
+        static string ChangeSet(string boundary, params string[] parts) =>
+            $"Content-Type: multipart/mixed; boundary={boundary}\r\n\r\n" + string.Concat(parts.Select(p => $"--{boundary}\r\n{p}")) + $"--{boundary}--\r\n";
+        async Task<string> BatchAsync(params string[] groups)
+        {
+            var text = string.Concat(groups.Select(g => $"--batch_x\r\n{g}")) + "--batch_x--\r\n";
+            using var content = new StringContent(text, Encoding.UTF8);
+            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/mixed; boundary=batch_x");
+            var response = await admin.PostAsync(api + "$batch", content);
+            var answer = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, answer);
+            Assert.StartsWith("multipart/mixed", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+            return answer;
+        }
+
+        var good = await BatchAsync(
+            ChangeSet("changeset_a",
+                Part("POST", root + "products", $"{{\"name\":\"Saw\",\"category@odata.bind\":\"/categories({category})\"}}", "1"),
+                Part("PATCH", "$1", "{\"price\": 12.5}", "2"),
+                Part("POST", "products", "{\"name\":\"Drill\"}", "3")),
+            Part("GET", api + "products?$select=name,price&$orderby=name"));
+        Assert.Equal(3, good.Split("HTTP/1.1 204").Length - 1);
+        Assert.Contains("\"Saw\"", good, StringComparison.Ordinal);
+        Assert.Contains("12.5", good, StringComparison.Ordinal);
+
+        var bad = await BatchAsync(
+            ChangeSet("changeset_b",
+                Part("POST", "products", "{\"name\":\"Hammer\"}", "1"),
+                Part("POST", "products", "{\"name\":\"Wrench\",\"weight\":3}", "2")));
+        Assert.Contains("HTTP/1.1 400", bad, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP/1.1 204", bad, StringComparison.Ordinal);
+        var names = (await admin.GetFromJsonAsync<JsonElement>(api + "products?$select=name&$orderby=name")).GetProperty("value").EnumerateArray().Select(r => r.GetProperty("name").GetString());
+        Assert.Equal(["Drill", "Saw"], names);
+
+        using var notMultipart = new StringContent("{}", Encoding.UTF8, "application/json");
+        await ErrorAsync(await admin.PostAsync(api + "$batch", notMultipart), HttpStatusCode.BadRequest);
+    }
 }
 
 public sealed class SqliteDataApiTests : DataApiTests
