@@ -399,6 +399,32 @@ public abstract class DataApiTests
         using var notMultipart = new StringContent("{}", Encoding.UTF8, "application/json");
         await ErrorAsync(await admin.PostAsync(api + "$batch", notMultipart), HttpStatusCode.BadRequest);
     }
+
+    [Fact]
+    public async Task SelfLookup_ManagerChain_BindsAndExpandsBothWays()
+    {
+        await using var host = await StartAsync();
+        using var admin = host.Client(host.AdminToken);
+        var environment = await CreateEnvironmentAsync(admin, "people");
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync($"/api/v1/environments/{environment}/tables", new
+        {
+            logicalName = "employee",
+            columns = new object[] { new { logicalName = "name", type = "text", required = true }, new { logicalName = "manager", type = "lookup", target = "employee" } },
+        })).StatusCode);
+        const string api = "/environments/people/api/data/v9.2";
+        var boss = await PostAsync(admin, api + "/employees", new { name = "Ada" });
+        await PostAsync(admin, api + "/employees", new Dictionary<string, object> { ["name"] = "Bob", ["manager@odata.bind"] = $"employees({boss})" });
+
+        var team = await admin.GetFromJsonAsync<JsonElement>(api + $"/employees({boss})?$select=name&$expand=employee_manager($select=name)");
+        Assert.Equal("Bob", team.GetProperty("employee_manager")[0].GetProperty("name").GetString());
+        var bob = await admin.GetFromJsonAsync<JsonElement>(api + "/employees?$filter=manager/name eq 'Ada'&$expand=manager($select=name)");
+        Assert.Equal("Ada", bob.GetProperty("value")[0].GetProperty("manager").GetProperty("name").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync(api + $"/employees({boss})")).StatusCode);
+        var orphan = await admin.GetFromJsonAsync<JsonElement>(api + "/employees?$select=name,_manager_value");
+        Assert.Equal(JsonValueKind.Null, orphan.GetProperty("value")[0].GetProperty("_manager_value").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(api)).StatusCode);
+    }
 }
 
 public sealed class SqliteDataApiTests : DataApiTests

@@ -43,6 +43,8 @@ public sealed class ServerHost : IAsyncDisposable
         {
             var app = await CausewayServer.BuildAsync(["--data-dir", folder.Path, "--port", "0"], builder =>
             {
+                // Every host of a test run listens on free ports, the relay's included (ignored by servers without a relay).
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Server:RelayPort"] = "0" });
                 builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
                 if (time is not null)
                 {
