@@ -85,6 +85,12 @@ internal sealed partial class DataApiHandler(EnvironmentService environments, Ta
         {
             await WriteErrorAsync(context, new DataRequestException(400, DataErrorCodes.InvalidQuery, e.Message));
         }
+        catch (Exception e) when ((e is System.Data.Common.DbException or InvalidOperationException or TimeoutException) && !ct.IsCancellationRequested)
+        {
+            // Opening the environment's database or reading its tables failed: the details go to the log, not the client.
+            LogFailure(logger, e, context.Request.Method, context.Request.Path);
+            await WriteErrorAsync(context, new DataRequestException(500, DataErrorCodes.DatabaseError, "The environment's database could not complete the request."));
+        }
     }
 
     internal static Uri ServiceRoot(HttpRequest request, string environment) => new($"{request.Scheme}://{request.Host}/environments/{environment}/api/data/v9.2/");
