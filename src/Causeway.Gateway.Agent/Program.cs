@@ -1,0 +1,3 @@
+using Causeway.Gateway.Agent;
+
+return await AgentApp.RunAsync(args, Console.Out, Console.Error);
