@@ -1,0 +1,381 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Causeway.Security;
+using Causeway.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Causeway.ApiManagement.Benchmarks;
+
+/// <summary>
+/// One backend (Kestrel, plain HTTP on loopback) answering a small JSON document, reached three ways by the same
+/// closed-loop load: directly; through Causeway's /apim with an API-key connection and one setheader policy (HTTPS);
+/// through nginx on loopback as an HTTPS reverse proxy that adds the same two headers.
+/// </summary>
+internal static class ApimBenchmark
+{
+    private const string Definition = """
+        {
+          "swagger": "2.0", "info": { "title": "Bench", "version": "1.0" }, "host": "bench.example.test", "basePath": "/api", "schemes": ["https"],
+          "securityDefinitions": { "key": { "type": "apiKey", "in": "header", "name": "X-Api-Key" } },
+          "paths": { "/items": { "get": { "operationId": "ListItems", "responses": { "200": { "description": "ok" } } } } }
+        }
+        """;
+
+    private const string Properties = """
+        {
+          "properties": {
+            "connectionParameters": {
+              "api_key": { "type": "securestring", "uiDefinition": { "constraints": { "required": "true" } } },
+              "tenant": { "type": "string", "uiDefinition": { "constraints": { "required": "true" } } }
+            },
+            "publisher": "Contoso",
+            "policyTemplateInstances": [
+              { "templateId": "setheader", "title": "Tenant", "parameters": { "x-ms-apimTemplateParameter.name": "X-Tenant", "x-ms-apimTemplateParameter.value": "@connectionParameters('tenant')", "x-ms-apimTemplateParameter.existsAction": "override", "x-ms-apimTemplate-policySection": "Request" } }
+            ]
+          }
+        }
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = Option(args, "--seconds", 8);
+        var concurrency = Option(args, "--concurrency", 16);
+        var output = args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault();
+        var work = Directory.CreateTempSubdirectory("causeway-apim-bench");
+        try
+        {
+            await using var backend = await StartBackendAsync();
+            var settings = new Dictionary<string, string?>
+            {
+                ["ApiManagement:BackendOverrides:bench.example.test"] = backend.Url,
+                ["ApiManagement:Throttling:PermitLimit"] = "100000000",
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            var server = await CausewayServer.BuildAsync(["--data-dir", Path.Combine(work.FullName, "data"), "--port", "0"], b => b.Configuration.AddInMemoryCollection(settings));
+            await server.StartAsync();
+            await using var _ = server;
+            var baseUrl = CausewayServer.ReadyUrl(server);
+            var token = (await File.ReadAllTextAsync(Path.Combine(work.FullName, "data", "admin-token"))).Trim();
+            var trust = CertificateTrust.FromFile(Path.Combine(work.FullName, "data", "certificate.pem"));
+            using var causeway = new HttpClient(Pooled(trust.CreateHandler())) { BaseAddress = new Uri(baseUrl) };
+            causeway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var apimPath = await PrepareConnectionAsync(causeway);
+
+            using var direct = new HttpClient(Pooled(new SocketsHttpHandler())) { BaseAddress = new Uri(backend.Url) };
+            var results = new List<Result>
+            {
+                await LoadAsync("backend directly (HTTP)", direct, "/api/items", concurrency, seconds),
+                await LoadAsync("Causeway /apim (HTTPS)", causeway, apimPath, concurrency, seconds),
+            };
+            var floor = await LoadAsync("Causeway GET /api/v1/me, no backend (HTTPS; platform floor)", causeway, "/api/v1/me", concurrency, seconds);
+
+            using var nginx = await Nginx.StartAsync(work.FullName, backend.Url);
+            if (nginx is null)
+            {
+                Console.WriteLine("nginx was not found (apt-get install -y nginx): skipped.");
+            }
+            else
+            {
+                using var viaNginx = new HttpClient(Pooled(new SocketsHttpHandler
+                {
+                    SslOptions = { RemoteCertificateValidationCallback = (_, c, _, _) => c is not null && c.GetCertHashString() == nginx.Thumbprint },
+                }))
+                { BaseAddress = new Uri(nginx.Url) };
+                results.Add(await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds));
+            }
+
+            if (!backend.SawHeaders)
+            {
+                Console.Error.WriteLine("The backend never saw X-Tenant and X-Api-Key: the comparison is not fair.");
+                return 1;
+            }
+
+            results.Add(floor);
+            var report = Report(results, concurrency, seconds);
+            Console.WriteLine(report);
+            if (output is not null)
+            {
+                await File.WriteAllTextAsync(output, report);
+            }
+
+            return results.Any(r => r.Errors > 0) ? 1 : 0;
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static async Task<string> PrepareConnectionAsync(HttpClient client)
+    {
+        var import = await client.PostAsJsonAsync("/api/v1/connectors", new { apiDefinition = JsonNode.Parse(Definition), apiProperties = JsonNode.Parse(Properties) });
+        import.EnsureSuccessStatusCode();
+        var name = (await import.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("name").GetString();
+        var environments = await client.GetFromJsonAsync<JsonElement>("/api/v1/environments");
+        var environment = environments.EnumerateArray().First().GetProperty("id").GetString();
+        var created = await client.PostAsJsonAsync($"/api/v1/environments/{environment}/connections", new { connector = name, parameters = new { api_key = "bench-key", tenant = "contoso" } });
+        created.EnsureSuccessStatusCode();
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        return $"/apim/{name}/{id}/items";
+    }
+
+    private static SocketsHttpHandler Pooled(SocketsHttpHandler handler)
+    {
+        handler.MaxConnectionsPerServer = 1024;
+        handler.PooledConnectionLifetime = Timeout.InfiniteTimeSpan;
+        return handler;
+    }
+
+    private sealed record Result(string Name, long Requests, double Seconds, double P50, double P99, long Errors)
+    {
+        public double Throughput => Requests / Seconds;
+    }
+
+    private static async Task<Result> LoadAsync(string name, HttpClient client, string path, int concurrency, int seconds)
+    {
+        async Task<long> Loop(CancellationToken stop, List<double>? latencies)
+        {
+            long errors = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await client.GetAsync(path, HttpCompletionOption.ResponseContentRead);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        errors++;
+                        continue;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    errors++;
+                    continue;
+                }
+
+                latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            return errors;
+        }
+
+        using (var warm = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        {
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Loop(warm.Token, null)));
+        }
+
+        var lists = Enumerable.Range(0, concurrency).Select(_ => new List<double>()).ToArray();
+        var watch = Stopwatch.StartNew();
+        long[] errors;
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
+        {
+            errors = await Task.WhenAll(lists.Select(l => Loop(stop.Token, l)));
+        }
+
+        watch.Stop();
+        var all = lists.SelectMany(l => l).Order().ToArray();
+        double P(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
+        var result = new Result(name, all.Length, watch.Elapsed.TotalSeconds, P(0.5), P(0.99), errors.Sum());
+        Console.WriteLine($"{name}: {result.Throughput:N0} req/s, p50 {result.P50:N3} ms, p99 {result.P99:N3} ms, errors {result.Errors}");
+        return result;
+    }
+
+    private static string Report(List<Result> results, int concurrency, int seconds)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Small GET (`{{\"ok\":true}}`), {concurrency} concurrent closed-loop callers, {seconds} s each after a 2 s warm-up, all on one machine ({Environment.ProcessorCount} logical CPUs shared by the load, the proxies and the backend).");
+        sb.AppendLine();
+        sb.AppendLine("| Path | req/s | p50 ms | p99 ms | errors |");
+        sb.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Throughput:N0} | {r.P50:N3} | {r.P99:N3} | {r.Errors} |");
+        }
+
+        sb.AppendLine();
+        var direct = results[0];
+        var apim = results[1];
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim vs backend directly: {apim.Throughput / direct.Throughput:0.00}x throughput, {apim.P50 / direct.P50:0.00}x p50 latency.");
+        if (results.FirstOrDefault(r => r.Name.StartsWith("nginx", StringComparison.Ordinal)) is { } nginx)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim vs nginx: {apim.Throughput / nginx.Throughput:0.00}x throughput, {apim.P50 / nginx.P50:0.00}x p50 latency.");
+        }
+
+        return sb.ToString();
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    }
+
+    private sealed class Backend(WebApplication app, string url) : IAsyncDisposable
+    {
+        public string Url { get; } = url;
+
+        public bool SawHeaders { get; set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static async Task<Backend> StartBackendAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(IPAddress.Loopback, 0);
+        });
+        var app = builder.Build();
+        Backend? backend = null;
+        var body = "{\"ok\":true}"u8.ToArray();
+        app.MapGet("/api/items", (HttpContext context) =>
+        {
+            if (context.Request.Headers["X-Tenant"] == "contoso" && context.Request.Headers["X-Api-Key"] == "bench-key")
+            {
+                backend!.SawHeaders = true;
+            }
+
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = body.Length;
+            return context.Response.Body.WriteAsync(body).AsTask();
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        backend = new Backend(app, address.TrimEnd('/'));
+        return backend;
+    }
+
+    /// <summary>nginx as a child process with a generated configuration; stopped (by its own process id) on dispose.</summary>
+    private sealed class Nginx : IDisposable
+    {
+        private readonly Process _process;
+
+        private Nginx(Process process, string url, string thumbprint)
+        {
+            _process = process;
+            Url = url;
+            Thumbprint = thumbprint;
+        }
+
+        public string Url { get; }
+
+        public string Thumbprint { get; }
+
+        public static async Task<Nginx?> StartAsync(string work, string backendUrl)
+        {
+            var binary = new[] { "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists);
+            if (binary is null)
+            {
+                return null;
+            }
+
+            var dir = Directory.CreateDirectory(Path.Combine(work, "nginx")).FullName;
+            Directory.CreateDirectory(Path.Combine(dir, "logs"));
+            using var certificate = CertificateFactory.CreateSelfSigned("localhost");
+            await File.WriteAllTextAsync(Path.Combine(dir, "cert.pem"), certificate.ExportCertificatePem());
+            var key = (AsymmetricAlgorithm?)certificate.GetECDsaPrivateKey() ?? certificate.GetRSAPrivateKey()!;
+            await File.WriteAllTextAsync(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+            var port = FreePort();
+            var backend = new Uri(backendUrl);
+            await File.WriteAllTextAsync(Path.Combine(dir, "nginx.conf"), $$"""
+                worker_processes 2;
+                pid {{dir}}/nginx.pid;
+                error_log {{dir}}/logs/error.log warn;
+                events { worker_connections 4096; }
+                http {
+                  access_log off;
+                  upstream backend { server {{backend.Authority}}; keepalive 64; }
+                  server {
+                    listen 127.0.0.1:{{port}} ssl;
+                    ssl_certificate {{dir}}/cert.pem;
+                    ssl_certificate_key {{dir}}/key.pem;
+                    ssl_protocols TLSv1.2 TLSv1.3;
+                    location / {
+                      proxy_pass http://backend;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                      proxy_set_header X-Tenant contoso;
+                      proxy_set_header X-Api-Key bench-key;
+                    }
+                  }
+                }
+                """);
+            var process = Process.Start(new ProcessStartInfo(binary, ["-p", dir, "-c", Path.Combine(dir, "nginx.conf"), "-g", "daemon off;"])
+            {
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            var url = $"https://127.0.0.1:{port}";
+            var nginx = new Nginx(process, url, certificate.GetCertHashString());
+            var deadline = Stopwatch.StartNew();
+            while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                try
+                {
+                    using var probe = new System.Net.Sockets.TcpClient();
+                    await probe.ConnectAsync(IPAddress.Loopback, port);
+                    return nginx;
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    if (process.HasExited)
+                    {
+                        throw new InvalidOperationException($"nginx exited: {await process.StandardError.ReadToEndAsync()}");
+                    }
+
+                    await Task.Delay(50);
+                }
+            }
+
+            nginx.Dispose();
+            throw new TimeoutException("nginx did not listen within 10 s.");
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+
+            _process.Dispose();
+        }
+    }
+}
