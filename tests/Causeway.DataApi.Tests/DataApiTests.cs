@@ -122,6 +122,7 @@ public abstract class DataApiTests
         Assert.Equal(["Hammer 3", "Hammer 2"], rows.Select(r => r.GetProperty("name").GetString()));
         Assert.All(rows, r => Assert.Equal("Tools", r.GetProperty("category").GetProperty("name").GetString()));
         Assert.Equal(tools, rows[0].GetProperty("_category_value").GetGuid());
+        Assert.All(rows, r => Assert.NotEqual(Guid.Empty, r.GetProperty("productid").GetGuid()));
         Assert.StartsWith("W/\"", rows[0].GetProperty("@odata.etag").GetString(), StringComparison.Ordinal);
 
         var collection = await maker.GetFromJsonAsync<JsonElement>(api + $"categories({toys})?$expand=product_category($select=name;$orderby=name)");
@@ -172,8 +173,8 @@ public abstract class DataApiTests
         Assert.Equal("return=representation", created.Headers.GetValues("Preference-Applied").Single());
         var row = await JsonAsync(created);
         Assert.Equal("Garden", row.GetProperty("name").GetString());
-        var entityId = created.Headers.GetValues("OData-EntityId").Single();
-        var id = Guid.Parse(entityId[(entityId.LastIndexOf('(') + 1)..^1]);
+        var id = row.GetProperty("categoryid").GetGuid();
+        Assert.EndsWith($"categories({id})", created.Headers.GetValues("OData-EntityId").Single(), StringComparison.Ordinal);
         var etag = row.GetProperty("@odata.etag").GetString()!;
         var rowUrl = api + $"categories({id})";
         var before = (await admin.GetFromJsonAsync<JsonElement>(rowUrl)).GetProperty("modifiedon").GetDateTimeOffset();
