@@ -62,7 +62,7 @@ internal sealed partial class ApimRuntime(
     {
         var ct = context.RequestAborted;
         var caller = context.GetCaller();
-        var connection = await connections.FindAsync(caller.TenantId, connectionId, ct);
+        var connection = await connections.FindForCallAsync(caller.TenantId, connectionId, ct);
         if (connection is null || !connection.UsableBy(caller.UserId) || !string.Equals(connection.Connector, connectorName, StringComparison.OrdinalIgnoreCase))
         {
             await ProblemAsync(context, 404, "Not Found", $"Connection '{connectionId}' of connector '{Shorten(connectorName)}' was not found.", outcome);

@@ -52,7 +52,17 @@ internal sealed record ConnectionRecord(
 /// </summary>
 internal sealed class ConnectionStore(SqlDatabase database, MasterKeyProtector protector, TimeProvider time)
 {
+    /// <summary>
+    /// How long a connection read for a call is reused without asking the database. Every change made through this
+    /// process clears it at once; a change made through another node of a scaled deployment takes effect within this time.
+    /// </summary>
+    public static readonly TimeSpan RecordMemory = TimeSpan.FromSeconds(5);
+
+    private const int MaxRememberedRecords = 10_000;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid Tenant, Guid Id), (ConnectionRecord Record, long At)> _remembered = new();
 
     private const string Columns = "SELECT id, tenant_id, environment_id, owner_id, connector, display_name, parameter_set, plain_values, oauth_config, secrets, status, status_reason, created_at FROM apim_connections";
 
@@ -73,6 +83,28 @@ internal sealed class ConnectionStore(SqlDatabase database, MasterKeyProtector p
             ("se", oauthState is null ? null : Sql.Timestamp(now.AddMinutes(15))), ("at", Sql.Timestamp(now)));
         return new ConnectionRecord(id, tenantId, environmentId, ownerId, connector.ToLowerInvariant(), displayName, parameterSet, values, oauth,
             null, status, statusReason, now, []);
+    }
+
+    /// <summary>The tenant's connection for a call: as <see cref="FindAsync"/>, remembered for <see cref="RecordMemory"/>.</summary>
+    public async Task<ConnectionRecord?> FindForCallAsync(Guid tenantId, Guid id, CancellationToken cancellationToken)
+    {
+        if (_remembered.TryGetValue((tenantId, id), out var r) && time.GetElapsedTime(r.At) < RecordMemory)
+        {
+            return r.Record;
+        }
+
+        var record = await FindAsync(tenantId, id, cancellationToken);
+        if (record is not null)
+        {
+            if (_remembered.Count >= MaxRememberedRecords)
+            {
+                _remembered.Clear();
+            }
+
+            _remembered[(tenantId, id)] = (record, time.GetTimestamp());
+        }
+
+        return record;
     }
 
     /// <summary>The tenant's connection, or null (also for another tenant's).</summary>
@@ -116,47 +148,60 @@ internal sealed class ConnectionStore(SqlDatabase database, MasterKeyProtector p
     /// <summary>Replaces the sealed secrets and sets the status; clears a pending OAuth state.</summary>
     public async Task UpdateSecretsAsync(ConnectionRecord record, ConnectionSecrets secrets, string status, string? reason, CancellationToken cancellationToken)
     {
+        Forget(record);
         await using var connection = await database.OpenAsync(cancellationToken);
         await Sql.ExecuteAsync(connection, null,
             "UPDATE apim_connections SET secrets = @s, status = @st, status_reason = @r, oauth_state = NULL, oauth_state_expires = NULL WHERE id = @id AND tenant_id = @t",
             cancellationToken, ("s", Seal(record.Id, secrets)), ("st", status), ("r", reason), ("id", record.Id.ToString()), ("t", record.TenantId.ToString()));
+        Forget(record);
     }
 
     public async Task SetStatusAsync(ConnectionRecord record, string status, string? reason, CancellationToken cancellationToken)
     {
+        Forget(record);
         await using var connection = await database.OpenAsync(cancellationToken);
         await Sql.ExecuteAsync(connection, null, "UPDATE apim_connections SET status = @st, status_reason = @r WHERE id = @id AND tenant_id = @t", cancellationToken,
             ("st", status), ("r", reason), ("id", record.Id.ToString()), ("t", record.TenantId.ToString()));
+        Forget(record);
     }
 
     public async Task<bool> DeleteAsync(ConnectionRecord record, CancellationToken cancellationToken)
     {
+        Forget(record);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await Sql.ExecuteAsync(connection, transaction, "DELETE FROM apim_connection_shares WHERE connection_id = @id", cancellationToken, ("id", record.Id.ToString()));
         var changed = await Sql.ExecuteAsync(connection, transaction, "DELETE FROM apim_connections WHERE id = @id AND tenant_id = @t", cancellationToken,
             ("id", record.Id.ToString()), ("t", record.TenantId.ToString()));
         await transaction.CommitAsync(cancellationToken);
+        Forget(record);
         return changed > 0;
     }
 
     /// <summary>Shares the connection with a user. Idempotent.</summary>
     public async Task ShareAsync(ConnectionRecord record, Guid userId, CancellationToken cancellationToken)
     {
+        Forget(record);
         await using var connection = await database.OpenAsync(cancellationToken);
         await Sql.ExecuteAsync(connection, null, "DELETE FROM apim_connection_shares WHERE connection_id = @c AND user_id = @u", cancellationToken,
             ("c", record.Id.ToString()), ("u", userId.ToString()));
         await Sql.ExecuteAsync(connection, null, "INSERT INTO apim_connection_shares (connection_id, user_id) VALUES (@c, @u)", cancellationToken,
             ("c", record.Id.ToString()), ("u", userId.ToString()));
+        Forget(record);
     }
 
     /// <summary>Stops sharing with a user; false when it was not shared with them.</summary>
     public async Task<bool> UnshareAsync(ConnectionRecord record, Guid userId, CancellationToken cancellationToken)
     {
+        Forget(record);
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await Sql.ExecuteAsync(connection, null, "DELETE FROM apim_connection_shares WHERE connection_id = @c AND user_id = @u", cancellationToken,
+        var removed = await Sql.ExecuteAsync(connection, null, "DELETE FROM apim_connection_shares WHERE connection_id = @c AND user_id = @u", cancellationToken,
             ("c", record.Id.ToString()), ("u", userId.ToString())) > 0;
+        Forget(record);
+        return removed;
     }
+
+    private void Forget(ConnectionRecord record) => _remembered.TryRemove((record.TenantId, record.Id), out _);
 
     private static string Binding(Guid id) => $"apim-connection:{id}";
 
