@@ -40,7 +40,11 @@ internal sealed partial class ApimRuntime(
          PolicyTemplateIds.RouteRequestToEndpoint, PolicyTemplateIds.SetValueFromUrl, PolicyTemplateIds.PollingTrigger,
          PolicyTemplateIds.SetConnectionStatusToUnauthenticated], StringComparer.Ordinal);
 
+    // The throttle keeps a window per connection; forgetting idle ones now and then bounds its memory.
+    private const int PruneEvery = 10_000;
+
     private readonly ApiManagementOptions _options = options.Value;
+    private long _calls;
     private readonly ResiliencePipeline<HttpResponseMessage> _retry = BuildRetry(options.Value);
 
     public async Task HandleAsync(HttpContext context, string connectorName, Guid connectionId)
@@ -80,6 +84,11 @@ internal sealed partial class ApimRuntime(
         {
             await ProblemAsync(context, 501, "Not Implemented", $"Connector '{connector.Name}' is reached through an on-premises data gateway, which this server does not offer yet.", outcome);
             return;
+        }
+
+        if (Interlocked.Increment(ref _calls) % PruneEvery == 0)
+        {
+            throttle.Prune();
         }
 
         var decision = throttle.TryAcquire(connector.Name, connection.Id.ToString());

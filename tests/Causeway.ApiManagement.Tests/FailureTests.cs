@@ -71,6 +71,23 @@ public sealed class FailureTests(ApimFixture fixture)
     }
 
     [Fact]
+    public async Task Call_AfterUnshare_404AtOnce()
+    {
+        var connection = await fixture.WidgetsConnectionAsync();
+        var (userId, token) = await NewUserAsync("cal");
+        using var cal = fixture.Host.Client(token);
+        fixture.Backend.Respond = TestBackend.Ok;
+        (await fixture.Admin.PostAsJsonAsync($"/api/v1/environments/{fixture.Environment}/connections/{Id(connection)}/shares", new { userId })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await cal.GetAsync($"/apim/widgets/{Id(connection)}/widgets")).StatusCode);
+
+        var unshare = await fixture.Admin.DeleteAsync($"/api/v1/environments/{fixture.Environment}/connections/{Id(connection)}/shares/{userId}");
+        var after = await cal.GetAsync($"/apim/widgets/{Id(connection)}/widgets");
+
+        Assert.Equal(HttpStatusCode.NoContent, unshare.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
+
+    [Fact]
     public async Task Call_AnotherTenantsConnection_404Everywhere()
     {
         var connection = await fixture.WidgetsConnectionAsync();
