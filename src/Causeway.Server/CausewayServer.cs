@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Causeway.ApiManagement;
 using Causeway.DataApi;
 using Causeway.Environments;
+using Causeway.Flows.Api;
 using Causeway.Gateway;
 using Causeway.Platform;
 using Causeway.Platform.Database;
@@ -179,6 +180,7 @@ public static class CausewayServer
         services.AddCausewayGateway();
         services.AddCausewayApiManagement();
         services.AddCausewayDataApi();
+        services.AddCausewayDesktopFlows();
     }
 
     /// <summary>The components of the server, mapped.</summary>
@@ -229,6 +231,7 @@ public static class CausewayServer
         api.MapTablesApi();
         app.MapDataApi();
         api.MapNetworkPlanApi();
+        api.MapDesktopFlowsApi();
     }
 
     /// <summary>Binds and validates every setting; throws one exception listing all that are wrong.</summary>
