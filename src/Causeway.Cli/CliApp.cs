@@ -35,6 +35,7 @@ public static class CliApp
         root.Subcommands.Add(TokenCommands.Create(context));
         root.Subcommands.Add(TenantCommands.Create(context));
         root.Subcommands.Add(NetworkCommands.Create(context));
+        root.Subcommands.Add(ConnectorCommands.Create(context));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
