@@ -140,6 +140,83 @@ internal sealed class Bench : IAsyncDisposable
         return snapshot.Engine.ParseQuery("products", null, options, new QueryLimits { AllowSkip = false }).Sql;
     }
 
+    /// <summary>
+    /// Where a Data API GET by key spends its time: each step the server takes, timed alone on one thread (mean of
+    /// <paramref name="iterations"/> calls, wall clock), next to the floor's connection open and query.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> BreakdownAsync(Guid key, int iterations)
+    {
+        var services = _server.Services;
+        var environments = services.GetRequiredService<EnvironmentService>();
+        var tables = services.GetRequiredService<TableStore>();
+        var tenants = services.GetRequiredService<TenantStore>();
+        var (caller, _) = await tenants.AuthenticateAsync(_token, CancellationToken.None);
+        var snapshot = await tables.GetAsync(_environment, CancellationToken.None);
+        var serviceRoot = new Uri(_serverAddress, "/environments/bench/api/data/v9.2/");
+        var options = new Dictionary<string, string> { ["$select"] = "name,price,productid" };
+        var limits = new QueryLimits { AllowSkip = false, PageSize = 5000, MaxPageSize = 5000 };
+        var keyText = key.ToString("D");
+        var connectionString = _database.ConnectionString;
+        var steps = new (string Name, Func<Task> Step)[]
+        {
+            ("server: authenticate bearer token", async () => await tenants.AuthenticateAsync(_token, CancellationToken.None)),
+            ("server: find environment by name (platform db)", async () => await environments.FindByNameAsync(caller!.TenantId, "bench", CancellationToken.None)),
+            ("server: role of caller", async () => await environments.RoleOfAsync(caller!, _environment, CancellationToken.None)),
+            ("server: table snapshot (reads version from env db)", async () => await tables.GetAsync(_environment, CancellationToken.None)),
+            ("server: open env db connection (+PRAGMA on SQLite)", async () =>
+            {
+                await using var c = await _database.OpenAsync();
+            }),
+            ("server: engine parse (cached) + execute by key", async () =>
+            {
+                await using var c = await _database.OpenAsync();
+                using var buffer = new MemoryStream();
+                var plan = snapshot.Engine.ParseQuery("products", keyText, options, limits);
+                await snapshot.Engine.ExecuteQueryAsync(c, plan, buffer, serviceRoot);
+            }),
+            ("floor: open connection", async () =>
+            {
+                await using DbConnection c = _pg ? new NpgsqlConnection(connectionString) : new SqliteConnection(connectionString);
+                await c.OpenAsync();
+            }),
+            ("floor: open + by-key SQL + Utf8JsonWriter", async () =>
+            {
+                await using DbConnection c = _pg ? new NpgsqlConnection(connectionString) : new SqliteConnection(connectionString);
+                await c.OpenAsync();
+                await using var command = c.CreateCommand();
+                command.CommandText = ByKeySql;
+                Add(command, "k", _pg ? key : keyText);
+                await using var reader = await command.ExecuteReaderAsync();
+                using var buffer = new MemoryStream();
+                await using var writer = new Utf8JsonWriter(buffer);
+                if (await reader.ReadAsync())
+                {
+                    writer.WriteStartObject();
+                    WriteRow(writer, reader, _pg);
+                    writer.WriteEndObject();
+                }
+            }),
+        };
+        var lines = new List<string>();
+        foreach (var (name, step) in steps)
+        {
+            for (var i = 0; i < iterations / 10; i++)
+            {
+                await step();
+            }
+
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (var i = 0; i < iterations; i++)
+            {
+                await step();
+            }
+
+            lines.Add($"  breakdown {Name,-10} {name,-52} {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds / iterations,8:N1} µs");
+        }
+
+        return lines;
+    }
+
     /// <summary>Loads rows (name, price) in one transaction with a prepared insert (SQLite) or 1000-row multi-row INSERTs (PostgreSQL); returns the keys.</summary>
     public async Task<Guid[]> LoadAsync(string table, int rows, bool createIndex)
     {
@@ -238,6 +315,8 @@ internal sealed class Bench : IAsyncDisposable
         return client;
     }
 
+    private const string ByKeySql = "SELECT \"productid\", \"name\", \"price\", \"versionnumber\" FROM \"product\" WHERE \"productid\" = @k";
+
     private static string PageSql(bool pg) => pg
         ? "SELECT \"productid\", \"name\", \"price\", \"versionnumber\" FROM \"product\" WHERE \"price\" >= @low AND \"price\" < @high ORDER BY \"price\" NULLS FIRST, \"productid\" LIMIT 50"
         : "SELECT \"productid\", \"name\", \"price\", \"versionnumber\" FROM \"product\" WHERE \"price\" >= @low AND \"price\" < @high ORDER BY \"price\", \"productid\" LIMIT 50";
@@ -254,7 +333,6 @@ internal sealed class Bench : IAsyncDisposable
         var app = builder.Build();
         var connectionString = database.ConnectionString;
         DbConnection Connection() => pg ? new NpgsqlConnection(connectionString) : new SqliteConnection(connectionString);
-        const string ByKeySql = "SELECT \"productid\", \"name\", \"price\", \"versionnumber\" FROM \"product\" WHERE \"productid\" = @k";
         var pageSql = PageSql(pg);
 
         app.MapGet("/floor/products/{id}", async (HttpContext context, string id) =>

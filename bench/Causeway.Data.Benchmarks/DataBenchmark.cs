@@ -103,6 +103,11 @@ internal static class DataBenchmark
         output.WriteLine($"  engine sql: {plan}");
         output.WriteLine($"  floor sql:  {bench.FloorPageSql}");
 
+        foreach (var line in await bench.BreakdownAsync(keys[11], 1000))
+        {
+            output.WriteLine(line);
+        }
+
         var scenarios = new (string Name, Func<HttpClient, Task<bool>> Server, Func<HttpClient, Task<bool>> Floor)[]
         {
             ("GET by key", c => GetAsync(c, ByKeyServer(keys[Random.Shared.Next(keys.Length)])), c => GetAsync(c, ByKeyFloor(keys[Random.Shared.Next(keys.Length)]))),
