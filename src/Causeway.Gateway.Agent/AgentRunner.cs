@@ -46,7 +46,7 @@ internal sealed class AgentRunner(AgentFiles files, AgentRegistration registrati
                 }
 
                 await using var connection = new WebSocketBusConnection(socket, handler);
-                connection.UnhandledFailure = (request, e) => Log($"Request {request.CorrelationId} failed: {e.GetType().Name}");
+                connection.UnhandledFailure = (request, e) => Log($"Request {request.CorrelationId} failed: {e.GetType().Name}: {e.Message}");
                 var heartbeat = TimeSpan.FromSeconds(10);
                 var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 connection.NoticeReceived = payload =>

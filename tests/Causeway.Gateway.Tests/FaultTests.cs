@@ -50,7 +50,7 @@ public sealed class FaultTests : IAsyncLifetime
 
         await Causeway.Testing.Poll.UntilAsync(async () =>
             (await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/gateways/{clusterId}")).GetProperty("status").GetString() == "offline" && member.Closed.IsCancellationRequested,
-            TimeSpan.FromSeconds(5), "the silent member to be marked offline and dropped (heartbeat every 200 ms)");
+            TimeSpan.FromSeconds(15), "the silent member to be marked offline and dropped (heartbeat every second)");
     }
 
     [Fact]

@@ -59,14 +59,14 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
-    /// <summary>In this process, heartbeats every 200 ms so that status changes are quick to observe.</summary>
+    /// <summary>In this process, heartbeats every second so that status changes are quick to observe even on a busy machine.</summary>
     public static async Task<GatewayHost> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var folder = new TempFolder("causeway-gateway");
         try
         {
             // Other components' extra listeners (relay) get free ports too, so hosts of parallel tests never collide.
-            var all = new Dictionary<string, string?> { ["Gateway:HeartbeatInterval"] = "00:00:00.200", ["Server:RelayPort"] = "0" };
+            var all = new Dictionary<string, string?> { ["Gateway:HeartbeatInterval"] = "00:00:01", ["Server:RelayPort"] = "0" };
             foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             {
                 all[k] = v;
