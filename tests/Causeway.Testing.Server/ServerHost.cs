@@ -2,12 +2,12 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Causeway.Security;
-using Causeway.Testing;
+using Causeway.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Causeway.Server.Tests;
+namespace Causeway.Testing;
 
 /// <summary>A real server in this process: Kestrel on a free loopback port, real TLS with its own certificate, a temporary data folder.</summary>
 public sealed class ServerHost : IAsyncDisposable
@@ -63,9 +63,11 @@ public sealed class ServerHost : IAsyncDisposable
     }
 
     /// <summary>A client that trusts the server's certificate (and nothing beyond the system store).</summary>
-    public HttpClient Client(string? token)
+    public HttpClient Client(string? token, bool followRedirects = true)
     {
-        var client = new HttpClient(_trust.CreateHandler()) { BaseAddress = BaseAddress };
+        var handler = _trust.CreateHandler();
+        handler.AllowAutoRedirect = followRedirects;
+        var client = new HttpClient(handler) { BaseAddress = BaseAddress };
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -101,6 +103,3 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 
     public void Advance(TimeSpan by) => _now += by;
 }
-
-[CollectionDefinition("postgres")]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>;
