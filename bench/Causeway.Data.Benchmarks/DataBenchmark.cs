@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Causeway.Benchmarks;
 using Causeway.Environments;
 using Causeway.Platform.Database;
 using Causeway.Platform.Tenancy;
@@ -118,8 +119,8 @@ internal static class DataBenchmark
             foreach (var concurrency in new[] { 1, 16 })
             {
                 var warm = TimeSpan.FromSeconds(1);
-                var f = await LoadGenerator.RunAsync("floor ", () => floorCall(floor), concurrency, duration, warm);
-                var s = await LoadGenerator.RunAsync("server", () => serverCall(server), concurrency, duration, warm);
+                var f = await LoadGenerator.RunAsync("floor ", _ => floorCall(floor), concurrency, duration, warm);
+                var s = await LoadGenerator.RunAsync("server", _ => serverCall(server), concurrency, duration, warm);
                 var ratio = s.Throughput / f.Throughput;
                 var p99 = s.P99Ms / f.P99Ms;
                 output.WriteLine($"e2e {bench.Name,-10} {name,-20} c={concurrency,-2}  throughput ratio {ratio:N2}x ({(ratio >= 0.6 ? "met" : "MISSED")} >=0.6)  p99 ratio {p99:N2}x ({(p99 <= 2 ? "met" : "MISSED")} <=2)");
