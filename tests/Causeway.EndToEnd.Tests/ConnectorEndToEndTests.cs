@@ -15,9 +15,7 @@ public sealed class ConnectorEndToEndTests
         var data = folder.Combine("data");
         var profile = folder.Combine("profile.json");
         await using var server = await ServerProcess.StartAsync(data);
-        var token = (await File.ReadAllTextAsync(Path.Combine(data, "admin-token"))).Trim();
-        var login = await Programs.CliAsync(profile, "login", "--url", server.Url, "--token", token, "--trust-certificate", Path.Combine(data, "certificate.pem"));
-        Assert.True(login.Code == 0, login.Error);
+        await server.LoginAsync(profile);
 
         var imported = await Programs.CliAsync(profile, "connector", "import", Path.Combine(PackagesFolder(), "Planner"), "--json");
         var missing = await Programs.CliAsync(profile, "connector", "import", folder.Path);

@@ -91,6 +91,15 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Saves a CLI profile for the first administrator (<c>causeway login</c>) and returns that administrator's token.</summary>
+    public async Task<string> LoginAsync(string profile)
+    {
+        var token = (await File.ReadAllTextAsync(Path.Combine(DataDirectory, "admin-token"))).Trim();
+        var login = await Programs.CliAsync(profile, "login", "--url", Url, "--token", token, "--trust-certificate", Path.Combine(DataDirectory, "certificate.pem"));
+        Assert.True(login.Code == 0, login.Error);
+        return token;
+    }
+
     private void Append(string? line)
     {
         if (line is null)

@@ -16,9 +16,7 @@ public sealed class TablesEndToEndTests
         var data = folder.Combine("data");
         var profile = folder.Combine("profile.json");
         await using var server = await ServerProcess.StartAsync(data);
-        var token = (await File.ReadAllTextAsync(Path.Combine(data, "admin-token"))).Trim();
-        var login = await Programs.CliAsync(profile, "login", "--url", server.Url, "--token", token, "--trust-certificate", Path.Combine(data, "certificate.pem"));
-        Assert.True(login.Code == 0, login.Error);
+        var token = await server.LoginAsync(profile);
         var env = await Programs.CliAsync(profile, "env", "create", "--name", "shop", "--geography", "europe", "--type", "sandbox", "--json");
         Assert.True(env.Code == 0, env.Error);
 
