@@ -163,17 +163,12 @@ public sealed class TenantStore(SqlDatabase database, TimeProvider time, IEnumer
     }
 
     /// <summary>The tokens of a tenant's users (metadata only), optionally of one user.</summary>
-    public async Task<IReadOnlyList<TokenInfo>> ListTokensAsync(Guid tenantId, Guid? userId, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var sql = "SELECT k.id, k.user_id, k.name, k.created_at, k.expires_at, k.revoked_at FROM tokens k JOIN users u ON u.id = k.user_id WHERE u.tenant_id = @t" +
-            (userId is null ? "" : " AND k.user_id = @u") + " ORDER BY k.created_at";
-        return await Sql.QueryAsync(connection, null, sql, ReadToken, cancellationToken, ("t", tenantId.ToString()), ("u", userId?.ToString() ?? ""));
-    }
+    public Task<IReadOnlyList<TokenInfo>> ListTokensAsync(Guid tenantId, Guid? userId, CancellationToken cancellationToken) =>
+        QueryTokensAsync(tenantId, userId is null ? "" : " AND k.user_id = @k", userId?.ToString(), cancellationToken);
 
     /// <summary>Finds one token's metadata within a tenant.</summary>
     public async Task<TokenInfo?> FindTokenAsync(Guid tenantId, Guid tokenId, CancellationToken cancellationToken) =>
-        (await ListTokensAsync(tenantId, null, cancellationToken)).FirstOrDefault(t => t.Id == tokenId);
+        (await QueryTokensAsync(tenantId, " AND k.id = @k", tokenId.ToString(), cancellationToken)).FirstOrDefault();
 
     /// <summary>Revokes a token of the tenant. Idempotent: revoking twice keeps the first revocation time.</summary>
     /// <returns>False when the tenant has no such token.</returns>
@@ -237,6 +232,14 @@ public sealed class TenantStore(SqlDatabase database, TimeProvider time, IEnumer
 
     private static User ReadUser(DbDataReader r) => new(
         Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.NullableString(3), r.Flag(4), r.Flag(5), Sql.ParseTimestamp(r.GetString(6)));
+
+    private async Task<IReadOnlyList<TokenInfo>> QueryTokensAsync(Guid tenantId, string condition, string? key, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var sql = "SELECT k.id, k.user_id, k.name, k.created_at, k.expires_at, k.revoked_at FROM tokens k JOIN users u ON u.id = k.user_id WHERE u.tenant_id = @t" +
+            condition + " ORDER BY k.created_at";
+        return await Sql.QueryAsync(connection, null, sql, ReadToken, cancellationToken, ("t", tenantId.ToString()), ("k", key ?? ""));
+    }
 
     private static TokenInfo ReadToken(DbDataReader r) => new(
         Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), Sql.ParseTimestamp(r.GetString(3)),
