@@ -24,6 +24,7 @@ public static class RelayServiceCollectionExtensions
         services.TryAddSingleton<IHybridConnectionStore>(sp =>
             new SqliteHybridConnectionStore(sp.GetRequiredService<IOptions<RelayOptions>>().Value.DatabasePath));
         services.TryAddSingleton<RelayHub>();
+        services.TryAddSingleton(sp => new RelayListeners(sp.GetRequiredService<RelayHub>()));
         services.TryAddSingleton<RelayAuthorizer>();
         services.TryAddSingleton<RelayRequestHandler>();
         return services;
