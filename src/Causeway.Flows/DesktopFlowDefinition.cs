@@ -82,6 +82,13 @@ public sealed class DesktopFlowDefinition
     public static IReadOnlyList<DesktopFlowError> Validate(string json) => Validate(json, out _);
 
     /// <summary>
+    /// Checks the inputs of a run as <see cref="DesktopFlowRunner.RunAsync"/> will, without running anything: a queue can
+    /// refuse bad inputs up front instead of failing the run on the machine later.
+    /// </summary>
+    /// <exception cref="DesktopFlowValidationException">The inputs are invalid; every problem found is listed.</exception>
+    public void CheckInputs(string? inputsJson) => _ = BindInputs(inputsJson);
+
+    /// <summary>
     /// Checks the inputs of a run (a JSON object, at most <see cref="MaxInputBytes"/>) against the declared inputs and
     /// returns the variables the run starts with. Unknown names, missing required inputs and wrong types are errors.
     /// </summary>
