@@ -8,7 +8,11 @@ namespace Causeway.Flows.Api;
 public sealed record StoredDesktopFlow(Guid Id, Guid EnvironmentId, string Name, string Definition, DateTimeOffset CreatedAt);
 
 /// <summary>A machine registered with one environment: its public key and the hybrid connection it listens on.</summary>
-public sealed record Machine(Guid Id, Guid EnvironmentId, string Name, string PublicKey, string HybridConnectionPath, bool Maintenance, DateTimeOffset CreatedAt);
+public sealed record Machine(Guid Id, Guid EnvironmentId, string Name, string PublicKey, string HybridConnectionPath, bool Maintenance, DateTimeOffset CreatedAt)
+{
+    /// <summary>The machine group it belongs to, if any.</summary>
+    public Guid? GroupId { get; init; }
+}
 
 /// <summary>
 /// The desktop-flow tables. Every read takes the environment id, which callers have already authorized, so another
@@ -25,7 +29,7 @@ public sealed class DesktopFlowStore(SqlDatabase database, TimeProvider time)
         """);
 
     private const string FlowColumns = "SELECT id, environment_id, name, definition, created_at FROM desktop_flows";
-    private const string MachineColumns = "SELECT id, environment_id, name, public_key, hybrid_connection_path, maintenance, created_at FROM desktop_machines";
+    private const string MachineColumns = "SELECT id, environment_id, name, public_key, hybrid_connection_path, maintenance, created_at, group_id FROM desktop_machines";
 
     /// <summary>Stores a validated definition under its name.</summary>
     /// <exception cref="ConflictException">The environment has a desktop flow of that name.</exception>
@@ -78,9 +82,9 @@ public sealed class DesktopFlowStore(SqlDatabase database, TimeProvider time)
         try
         {
             await Sql.ExecuteAsync(connection, null,
-                "INSERT INTO desktop_machines (id, environment_id, name, public_key, hybrid_connection_path, maintenance, created_at) VALUES (@id, @e, @n, @pk, @p, 0, @at)",
+                "INSERT INTO desktop_machines (id, environment_id, name, public_key, hybrid_connection_path, maintenance, created_at, group_id) VALUES (@id, @e, @n, @pk, @p, 0, @at, @g)",
                 cancellationToken, ("id", machine.Id.ToString()), ("e", machine.EnvironmentId.ToString()), ("n", machine.Name), ("pk", machine.PublicKey),
-                ("p", machine.HybridConnectionPath), ("at", Sql.Timestamp(machine.CreatedAt)));
+                ("p", machine.HybridConnectionPath), ("at", Sql.Timestamp(machine.CreatedAt)), ("g", machine.GroupId?.ToString()));
         }
         catch (DbException e) when (SqlDatabase.IsUniqueViolation(e))
         {
@@ -131,5 +135,8 @@ public sealed class DesktopFlowStore(SqlDatabase database, TimeProvider time)
         new(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3), Sql.ParseTimestamp(r.GetString(4)));
 
     private static Machine ReadMachine(DbDataReader r) =>
-        new(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.Flag(5), Sql.ParseTimestamp(r.GetString(6)));
+        new(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.Flag(5), Sql.ParseTimestamp(r.GetString(6)))
+        {
+            GroupId = r.NullableString(7) is { } group ? Guid.Parse(group) : null,
+        };
 }

@@ -15,7 +15,12 @@ using Microsoft.Extensions.Options;
 namespace Causeway.Flows.Api;
 
 /// <summary>Body of <c>POST /api/v1/environments/{id}/machines</c> (what <c>causeway-desktop register</c> sends).</summary>
-public sealed record RegisterMachineRequest(string? Name, string? PublicKey);
+/// <remarks>
+/// With <c>group</c> (id or name), the machine joins that group. The group's first member also sends the group's key pair
+/// (<c>groupPublicKey</c>, and <c>groupEscrowedKey</c>: the private key under the group password); later members fetch
+/// the escrow and open it themselves. The password never reaches the server.
+/// </remarks>
+public sealed record RegisterMachineRequest(string? Name, string? PublicKey, string? Group = null, string? GroupPublicKey = null, string? GroupEscrowedKey = null);
 
 /// <summary>Body of <c>PATCH /api/v1/environments/{id}/machines/{machineId}</c>.</summary>
 public sealed record UpdateMachineRequest(bool? Maintenance);
@@ -24,7 +29,9 @@ public sealed record UpdateMachineRequest(bool? Maintenance);
 public sealed record ListenCredentials(string Endpoint, string Path, string KeyName, string Key);
 
 /// <summary>A machine as the API shows it (never a key).</summary>
-public sealed record MachineResponse(Guid Id, string Name, string Status, bool Maintenance, string PublicKey, string HybridConnection, DateTimeOffset CreatedAt);
+/// <remarks><c>status</c>: <c>maintenance</c>, <c>busy</c> (a run in progress), <c>online</c> (its agent is connected to the relay) or <c>offline</c>.</remarks>
+public sealed record MachineResponse(Guid Id, string Name, string Status, bool Maintenance, string PublicKey, string HybridConnection, DateTimeOffset CreatedAt,
+    Guid? Group = null, string? Version = null);
 
 /// <summary>A desktop flow as the API shows it.</summary>
 public sealed record DesktopFlowResponse(Guid Id, string Name, int SchemaVersion, IReadOnlyList<VariableResponse> Inputs, IReadOnlyList<VariableResponse> Outputs,
@@ -42,11 +49,21 @@ public static class DesktopFlowsApi
     /// <summary>The name of the Send-only key the server uses to reach a machine.</summary>
     public const string SendKeyName = "server-send";
 
-    /// <summary>Registers the store and its schema (migration 600).</summary>
+    /// <summary>
+    /// Registers the stores and their schema (migrations 600-601), the run dispatcher (a hosted service) and its options,
+    /// bound from the configuration section <c>DesktopFlows</c> (<see cref="DesktopRunOptions"/>).
+    /// </summary>
     public static IServiceCollection AddCausewayDesktopFlows(this IServiceCollection services)
     {
         services.AddSingleton(DesktopFlowStore.Schema);
+        services.AddSingleton(DesktopRunStore.Schema);
         services.AddSingleton<DesktopFlowStore>();
+        services.AddSingleton<DesktopRunStore>();
+        services.AddOptions<DesktopRunOptions>().BindConfiguration("DesktopFlows").Validate(
+            o => o.QueueTimeout > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero && o.OfflineGrace > TimeSpan.Zero,
+            "DesktopFlows:QueueTimeout, PollInterval and OfflineGrace must be more than zero.").ValidateOnStart();
+        services.AddSingleton<DesktopRunDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<DesktopRunDispatcher>());
         return services;
     }
 
@@ -103,7 +120,7 @@ public static class DesktopFlowsApi
         var machines = api.MapGroup("/environments/{environmentId:guid}/machines").WithTags("Desktop flows");
 
         machines.MapPost("/", async (Guid environmentId, RegisterMachineRequest body, HttpContext context, EnvironmentService environments, DesktopFlowStore store,
-            IHybridConnectionStore relay, IOptions<RelayOptions> relayOptions, TimeProvider time, CancellationToken ct) =>
+            DesktopRunStore runs, IHybridConnectionStore relay, IOptions<RelayOptions> relayOptions, TimeProvider time, CancellationToken ct) =>
         {
             var (environment, _, problem) = await environments.AuthorizeAsync(context, environmentId, EnvironmentRole.EnvironmentMaker, ct);
             if (problem is not null)
@@ -131,10 +148,46 @@ public static class DesktopFlowsApi
                 return Problems.Invalid(errors);
             }
 
+            MachineGroup? group = null;
+            if (body.Group is { } groupRef)
+            {
+                group = await runs.FindGroupAsync(environment!.Id, groupRef, ct);
+                if (group is null)
+                {
+                    return Problems.Invalid("group", $"The environment has no machine group '{TenancyApi.Shorten(groupRef)}'; create it first.");
+                }
+
+                if (group.PublicKey is null)
+                {
+                    if (body.GroupPublicKey is null || body.GroupEscrowedKey is null)
+                    {
+                        return Problems.Invalid("groupPublicKey", $"Machine group '{group.Name}' has no key yet: its first member sends groupPublicKey and groupEscrowedKey.");
+                    }
+
+                    try
+                    {
+                        using var groupKey = GatewayEnvelope.ImportPublicKey(body.GroupPublicKey);
+                    }
+                    catch (GatewayCryptoException e)
+                    {
+                        return Problems.Invalid("groupPublicKey", e.Message.Replace("gateway keys", "group keys", StringComparison.Ordinal));
+                    }
+                }
+                else if (body.GroupPublicKey is not null && body.GroupPublicKey.Trim() != group.PublicKey.Trim())
+                {
+                    return Problems.Conflict($"Machine group '{group.Name}' already has a key; join it with the group password instead of a new key.");
+                }
+            }
+
             // Checked before the hybrid connection exists, so a duplicate name leaves nothing behind on the relay.
             if (await store.MachineNameTakenAsync(environment!.Id, body.Name!, ct))
             {
                 return Problems.Conflict($"The environment already has a machine named '{body.Name}'.");
+            }
+
+            if (group is { PublicKey: null } && !await runs.TrySetGroupKeyAsync(group.Id, body.GroupPublicKey!.Trim(), body.GroupEscrowedKey!, ct))
+            {
+                return Problems.Conflict($"Another machine just gave machine group '{group.Name}' its key; register again to join with the group password.");
             }
 
             var id = Guid.NewGuid();
@@ -148,7 +201,7 @@ public static class DesktopFlowsApi
                 return Problems.Conflict("The machine's hybrid connection could not be created; try again.");
             }
 
-            var machine = new Machine(id, environment.Id, body.Name!, body.PublicKey!.Trim(), path, false, now);
+            var machine = new Machine(id, environment.Id, body.Name!, body.PublicKey!.Trim(), path, false, now) { GroupId = group?.Id };
             try
             {
                 await store.CreateMachineAsync(machine, ct);
@@ -162,25 +215,46 @@ public static class DesktopFlowsApi
             var options = relayOptions.Value;
             return Results.Created($"/api/v1/environments/{environmentId}/machines/{id}", new
             {
-                machine = ToResponse(machine),
+                machine = ToResponse(machine, "offline", null),
                 listen = new ListenCredentials($"sb://{options.PublicHostName}:{options.PublicPort}/", path, ListenKeyName, listen.PrimaryKey),
             });
         }).WithName("RegisterMachine");
 
-        machines.MapGet("/", async (Guid environmentId, HttpContext context, EnvironmentService environments, DesktopFlowStore store, CancellationToken ct) =>
+        machines.MapGet("/", async (Guid environmentId, HttpContext context, EnvironmentService environments, DesktopFlowStore store, DesktopRunStore runs,
+            DesktopRunDispatcher dispatcher, CancellationToken ct) =>
         {
             var (environment, _, problem) = await environments.AuthorizeAsync(context, environmentId, EnvironmentRole.BasicUser, ct);
-            return problem ?? Results.Ok((await store.ListMachinesAsync(environment!.Id, ct)).Select(ToResponse));
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var busy = await runs.BusyMachinesAsync(ct);
+            var list = new List<MachineResponse>();
+            foreach (var machine in await store.ListMachinesAsync(environment!.Id, ct))
+            {
+                list.Add(await StatusResponseAsync(machine, busy, dispatcher, ct));
+            }
+
+            return Results.Ok(list);
         }).WithName("ListMachines");
 
-        machines.MapGet("/{machineId:guid}", async (Guid environmentId, Guid machineId, HttpContext context, EnvironmentService environments, DesktopFlowStore store, CancellationToken ct) =>
+        machines.MapGet("/{machineId:guid}", async (Guid environmentId, Guid machineId, HttpContext context, EnvironmentService environments, DesktopFlowStore store,
+            DesktopRunStore runs, DesktopRunDispatcher dispatcher, CancellationToken ct) =>
         {
             var (environment, _, problem) = await environments.AuthorizeAsync(context, environmentId, EnvironmentRole.BasicUser, ct);
-            return problem ?? (await store.FindMachineAsync(environment!.Id, machineId, ct) is { } machine ? Results.Ok(ToResponse(machine)) : Problems.NotFound($"Machine '{machineId}'"));
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            return await store.FindMachineAsync(environment!.Id, machineId, ct) is { } machine
+                ? Results.Ok(await StatusResponseAsync(machine, await runs.BusyMachinesAsync(ct), dispatcher, ct))
+                : Problems.NotFound($"Machine '{machineId}'");
         }).WithName("GetMachine");
 
         machines.MapPatch("/{machineId:guid}", async (Guid environmentId, Guid machineId, UpdateMachineRequest body, HttpContext context, EnvironmentService environments,
-            DesktopFlowStore store, CancellationToken ct) =>
+            DesktopFlowStore store, DesktopRunStore runs, DesktopRunDispatcher dispatcher, CancellationToken ct) =>
         {
             var (environment, _, problem) = await environments.AuthorizeAsync(context, environmentId, EnvironmentRole.EnvironmentMaker, ct);
             if (problem is not null)
@@ -198,11 +272,11 @@ public static class DesktopFlowsApi
                 await store.SetMaintenanceAsync(machine.Id, maintenance, ct);
             }
 
-            return Results.Ok(ToResponse((await store.FindMachineAsync(environment.Id, machineId, ct))!));
+            return Results.Ok(await StatusResponseAsync((await store.FindMachineAsync(environment.Id, machineId, ct))!, await runs.BusyMachinesAsync(ct), dispatcher, ct));
         }).WithName("UpdateMachine");
 
         machines.MapDelete("/{machineId:guid}", async (Guid environmentId, Guid machineId, HttpContext context, EnvironmentService environments, DesktopFlowStore store,
-            IHybridConnectionStore relay, CancellationToken ct) =>
+            IHybridConnectionStore relay, DesktopRunDispatcher dispatcher, CancellationToken ct) =>
         {
             var (environment, _, problem) = await environments.AuthorizeAsync(context, environmentId, EnvironmentRole.EnvironmentMaker, ct);
             if (problem is not null)
@@ -217,9 +291,11 @@ public static class DesktopFlowsApi
 
             await store.DeleteMachineAsync(machine.Id, ct);
             await relay.DeleteAsync(machine.HybridConnectionPath, ct);
+            dispatcher.Forget(machine.HybridConnectionPath);
             return Results.NoContent();
         }).WithName("RemoveMachine");
 
+        DesktopRunsApi.Map(api);
         return api;
     }
 
@@ -233,7 +309,13 @@ public static class DesktopFlowsApi
 
     private static VariableResponse ToResponse(VariableDeclaration variable) => new(variable.Name, variable.Type.ToString().ToLowerInvariant(), variable.Required);
 
-    // Online and busy need the agent's reports, which this version does not receive yet: a machine is "registered" or in "maintenance".
-    private static MachineResponse ToResponse(Machine machine) =>
-        new(machine.Id, machine.Name, machine.Maintenance ? "maintenance" : "registered", machine.Maintenance, machine.PublicKey, machine.HybridConnectionPath, machine.CreatedAt);
+    private static async Task<MachineResponse> StatusResponseAsync(Machine machine, IReadOnlySet<Guid> busy, DesktopRunDispatcher dispatcher, CancellationToken ct)
+    {
+        var online = dispatcher.IsOnline(machine.HybridConnectionPath);
+        var status = machine.Maintenance ? "maintenance" : busy.Contains(machine.Id) ? "busy" : online ? "online" : "offline";
+        return ToResponse(machine, status, online ? await dispatcher.ProbeVersionAsync(machine, ct) : dispatcher.VersionOf(machine.Id));
+    }
+
+    private static MachineResponse ToResponse(Machine machine, string status, string? version) =>
+        new(machine.Id, machine.Name, status, machine.Maintenance, machine.PublicKey, machine.HybridConnectionPath, machine.CreatedAt, machine.GroupId, version);
 }
