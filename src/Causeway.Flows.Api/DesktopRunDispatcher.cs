@@ -350,7 +350,7 @@ public sealed partial class DesktopRunDispatcher(
         using var request = new HttpRequestMessage(method, new Uri(relative, UriKind.Relative)) { Content = body is null ? null : JsonContent.Create(body, options: Json) };
         using var response = await client.SendAsync(request, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        var node = string.IsNullOrWhiteSpace(text) || response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) != true ? null : JsonNode.Parse(text);
+        var node = text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null;
         if (node?["version"]?.GetValue<string>() is { } version)
         {
             _versions[machineId] = version;

@@ -1,0 +1,3 @@
+using Causeway.Desktop.Agent;
+
+return await AgentApp.RunAsync(args, Console.Out, Console.Error);
