@@ -24,6 +24,13 @@ internal sealed class DataSourceHandler(Guid clusterId, RSA privateKey, Action<s
 
     public async Task HandleAsync(BusIncomingRequest request, IBusResponseWriter response, CancellationToken cancellationToken)
     {
+        // Row writes of connector connections (API management) are handled in ConnectorWrites.
+        if (request.Operation == ConnectorWrites.Operation)
+        {
+            await ConnectorWrites.HandleAsync(clusterId, privateKey, log, request, response, cancellationToken);
+            return;
+        }
+
         if (request.Operation != GatewayOperations.DataRequest)
         {
             throw new BusException("not-supported", $"This gateway does not know the operation '{request.Operation}'.");
