@@ -1,0 +1,4 @@
+using Causeway.Gateway.Benchmarks;
+
+// Usage: dotnet run -c Release --project bench/Causeway.Gateway.Benchmarks [-- --seconds N --rows N --stream-rows N --transport websocket]
+return await GatewayBenchmark.RunAsync(args);
