@@ -80,6 +80,9 @@ public enum BusErrorKind
 
     /// <summary>The peer has too many requests in flight.</summary>
     Busy,
+
+    /// <summary>The request is larger than the transport's message size limit; nothing was sent.</summary>
+    MessageTooLarge,
 }
 
 /// <summary>A bus request failed; the message is safe to pass on to the caller.</summary>

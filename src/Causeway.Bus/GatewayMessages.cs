@@ -75,3 +75,32 @@ public static class GatewayErrorCodes
     /// <summary>No member of the cluster can take the request.</summary>
     public const string GatewayUnavailable = "GatewayUnavailable";
 }
+
+/// <summary>
+/// RabbitMQ names of a gateway cluster, and the broker permissions its members' user needs: enough to consume its own
+/// cluster's queue and to answer, nothing on any other cluster's queues.
+/// </summary>
+public static class GatewayQueues
+{
+    /// <summary>The work queue of a cluster; its members are the competing consumers.</summary>
+    public static string ClusterQueue(Guid clusterId) => $"causeway.gateway.{clusterId:N}";
+
+    /// <summary>Prefix of the exclusive control queue each member declares.</summary>
+    public static string MemberControlPrefix(Guid clusterId) => $"causeway.gateway.{clusterId:N}.member.";
+
+    /// <summary>The user name to create on the broker for a cluster's members (a convention; any name works).</summary>
+    public static string MemberUser(Guid clusterId) => $"causeway-gateway-{clusterId:N}";
+
+    /// <summary>
+    /// The permissions (configure, write, read regular expressions on the virtual host) of a cluster's member user:
+    /// configure its cluster queue and its own control queues; write (publish) only to the replies exchange and bind its
+    /// control queues; read (consume) its cluster queue and control queues and bind from the control exchange.
+    /// </summary>
+    public static (string Configure, string Write, string Read) MemberPermissions(Guid clusterId)
+    {
+        var queue = System.Text.RegularExpressions.Regex.Escape(ClusterQueue(clusterId));
+        var replies = System.Text.RegularExpressions.Regex.Escape(RabbitMqBusTopology.RepliesExchange);
+        var control = System.Text.RegularExpressions.Regex.Escape(RabbitMqBusTopology.ControlExchange);
+        return ($"^{queue}(\\.member\\.[0-9a-f]+)?$", $"^({replies}|{queue}\\.member\\.[0-9a-f]+)$", $"^({control}|{queue}(\\.member\\.[0-9a-f]+)?)$");
+    }
+}

@@ -27,7 +27,8 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     /// <summary>The largest body chunk sent in one frame.</summary>
     public const int ChunkSize = 32 * 1024;
 
-    private const int MaxFrameSize = 4 * 1024 * 1024;
+    /// <summary>The default limit of one request (operation, headers and body).</summary>
+    public const int DefaultMaxMessageSize = 4 * 1024 * 1024;
 
     private readonly WebSocket _socket;
     private readonly IBusHandler? _handler;
@@ -45,6 +46,12 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         _socket = socket;
         _handler = handler;
     }
+
+    /// <summary>
+    /// The largest request this side sends or accepts (header and body). A larger request is refused before anything is
+    /// sent (<see cref="BusErrorKind.MessageTooLarge"/>); a peer that sends a larger frame anyway is cut off.
+    /// </summary>
+    public int MaxMessageSize { get; init; } = DefaultMaxMessageSize;
 
     /// <summary>One-way messages from the peer (hello, heartbeats). Called on the receive loop: keep it short.</summary>
     public Func<ReadOnlyMemory<byte>, Task>? NoticeReceived { get; set; }
@@ -78,9 +85,9 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
                     }
 
                     buffer.Advance(result.Count);
-                    if (buffer.WrittenCount > MaxFrameSize)
+                    if (buffer.WrittenCount > MaxMessageSize + 1024)
                     {
-                        throw new InvalidDataException("A bus frame is larger than 4 MB.");
+                        throw new InvalidDataException("A bus frame is larger than the message size limit.");
                     }
                 }
                 while (!result.EndOfMessage);
@@ -105,6 +112,12 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     public async Task<IBusResponse> SendAsync(BusRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var header = JsonSerializer.SerializeToUtf8Bytes(new RequestHeader(request.Operation, request.Deadline?.ToUnixTimeMilliseconds(), request.IdempotencyKey));
+        if (4 + header.Length + request.Body.Length > MaxMessageSize)
+        {
+            throw TooLarge(4 + header.Length + request.Body.Length, MaxMessageSize);
+        }
+
         var id = Guid.NewGuid();
         var call = new PendingCall(this, id);
         if (request.Deadline is { } deadline)
@@ -120,7 +133,6 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             throw Disconnected();
         }
 
-        var header = JsonSerializer.SerializeToUtf8Bytes(new RequestHeader(request.Operation, request.Deadline?.ToUnixTimeMilliseconds(), request.IdempotencyKey));
         var payload = new byte[4 + header.Length + request.Body.Length];
         BinaryPrimitives.WriteInt32BigEndian(payload, header.Length);
         header.CopyTo(payload, 4);
@@ -174,6 +186,10 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         _socket.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>The error for a request over the size limit (shared by the transports).</summary>
+    internal static BusException TooLarge(long size, int limit) =>
+        new(BusErrorKind.MessageTooLarge, "message-too-large", $"The request is {size} bytes; the bus takes at most {limit} bytes per message. Nothing was sent.");
 
     private static BusException Disconnected() =>
         new(BusErrorKind.Disconnected, "disconnected", "The connection to the gateway member was lost before the response was complete.");

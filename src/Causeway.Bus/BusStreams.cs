@@ -1,0 +1,114 @@
+namespace Causeway.Bus;
+
+/// <summary>The read side of a response body over chunks: reads a chunk at a time from <c>next</c> (null at the end).</summary>
+internal sealed class ChunkReadStream(Func<CancellationToken, ValueTask<byte[]?>> next) : Stream
+{
+    private byte[]? _current;
+    private int _offset;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (_current is null || _offset >= _current.Length)
+        {
+            _current = await next(cancellationToken);
+            _offset = 0;
+            if (_current is null)
+            {
+                return 0;
+            }
+        }
+
+        var n = Math.Min(buffer.Length, _current.Length - _offset);
+        _current.AsMemory(_offset, n).CopyTo(buffer);
+        _offset += n;
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>The write side of a response body: buffers up to one chunk and hands it to <c>send</c> when full.</summary>
+internal sealed class ChunkWriteStream(Func<ReadOnlyMemory<byte>, CancellationToken, Task> send) : Stream
+{
+    private readonly byte[] _buffer = new byte[WebSocketBusConnection.ChunkSize];
+    private int _count;
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (buffer.Length > 0)
+        {
+            var n = Math.Min(buffer.Length, _buffer.Length - _count);
+            buffer[..n].CopyTo(_buffer.AsMemory(_count));
+            _count += n;
+            buffer = buffer[n..];
+            if (_count == _buffer.Length)
+            {
+                await FlushPendingAsync(cancellationToken);
+            }
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    // Flushing does not force a chunk out: writers such as Utf8JsonWriter flush often, and tiny chunks cost more than
+    // they save. The rest goes out when the chunk fills or the handler returns.
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Flush()
+    {
+    }
+
+    public async Task FlushPendingAsync(CancellationToken cancellationToken)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        var chunk = _buffer.AsSpan(0, _count).ToArray();
+        _count = 0;
+        await send(chunk, cancellationToken);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
