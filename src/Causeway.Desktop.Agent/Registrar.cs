@@ -65,7 +65,7 @@ internal static class Registrar
                 var escrow = await SendAsync(http, HttpMethod.Get, $"/api/v1/environments/{environmentId}/machinegroups/{Uri.EscapeDataString(group)}/escrow", null, cancellationToken);
                 groupId = escrow.GetProperty("id").GetGuid();
                 groupName = escrow.GetProperty("name").GetString();
-                if (escrow.GetProperty("publicKey").GetString() is { } existing)
+                if (escrow.TryGetProperty("publicKey", out var published) && published.GetString() is { } existing)
                 {
                     try
                     {

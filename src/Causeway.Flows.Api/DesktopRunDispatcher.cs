@@ -167,14 +167,13 @@ public sealed partial class DesktopRunDispatcher(
 
     private string QueueTimeoutReason(DesktopRun run, IReadOnlyList<(Guid Id, string Path, bool Maintenance)> candidates, HashSet<Guid> busy)
     {
-        var waited = options.Value.QueueTimeout;
-        var target = run.MachineId is not null ? "its machine" : "any machine of its group";
-        var why = candidates.Count == 0 ? (run.MachineId is not null ? "the machine was removed" : "the group has no machines")
-            : candidates.All(c => c.Maintenance) ? "in maintenance"
-            : candidates.All(c => !listeners.IsConnected(c.Path)) ? "offline (no agent connected)"
-            : candidates.All(c => busy.Contains(c.Id) || c.Maintenance || !listeners.IsConnected(c.Path)) ? "busy with other runs"
-            : "not available";
-        return $"No machine took the run within the queue timeout ({Describe(waited)}): {target} was {why}.".Replace("was the ", "was: the ", StringComparison.Ordinal);
+        var (one, all) = run.MachineId is not null ? ("its machine was", "its machine was") : ("its group had", "every machine of its group was");
+        var why = candidates.Count == 0 ? (run.MachineId is not null ? "its machine was removed" : "its group had no machines")
+            : candidates.All(c => c.Maintenance) ? $"{all} in maintenance"
+            : candidates.All(c => c.Maintenance || !listeners.IsConnected(c.Path)) ? $"{all} offline (no agent connected)"
+            : candidates.All(c => c.Maintenance || !listeners.IsConnected(c.Path) || busy.Contains(c.Id)) ? $"{all} busy with other runs"
+            : $"{one} no available machine";
+        return $"No machine took the run within the queue timeout ({Describe(options.Value.QueueTimeout)}): {why}.";
     }
 
     private static string Describe(TimeSpan span) =>

@@ -7,6 +7,7 @@ using Causeway.Platform.Tenancy;
 using Causeway.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
@@ -148,7 +149,7 @@ internal static class DesktopRunsApi
             await store.CreateRunAsync(run, ct);
             dispatcher.Wake();
             return Results.Accepted($"/api/v1/environments/{environmentId}/desktopflows/{flowId}/runs/{run.Id}", await ResponseAsync(run, flows, ct));
-        }).WithName("StartDesktopFlowRun");
+        }).WithName("StartDesktopFlowRun").WithMetadata(new RunBodyLimit());
 
         runs.MapGet("/", async (Guid environmentId, Guid flowId, HttpContext context, EnvironmentService environments, DesktopFlowStore flows, DesktopRunStore store,
             int? top, CancellationToken ct) =>
@@ -291,6 +292,12 @@ internal static class DesktopRunsApi
             await store.DeleteGroupAsync(found.Id, ct);
             return Results.NoContent();
         }).WithName("DeleteMachineGroup");
+    }
+
+    /// <summary>Room for 2 MB of inputs and the rest of the request, whatever the API's general limit.</summary>
+    private sealed class RunBodyLimit : IRequestSizeLimitMetadata
+    {
+        public long? MaxRequestBodySize => (DesktopFlowDefinition.MaxInputBytes * 3L / 2) + (64 * 1024);
     }
 
     private static object GroupResponse(MachineGroup group, IReadOnlyList<Machine> machines) => new

@@ -149,7 +149,7 @@ public sealed class DesktopFlowsApiTests : IAsyncLifetime
         var machines = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/environments/{_environment}/machines");
         var machine = Assert.Single(machines.EnumerateArray());
         Assert.Equal("robot-1", machine.GetProperty("name").GetString());
-        Assert.Equal("registered", machine.GetProperty("status").GetString());
+        Assert.Equal("online", machine.GetProperty("status").GetString());
         Assert.Equal($"sb://localhost:{relay.Port}/", listen.GetProperty("endpoint").GetString());
         Assert.DoesNotContain(listen.GetProperty("key").GetString()!, machines.GetRawText(), StringComparison.Ordinal);
     }
