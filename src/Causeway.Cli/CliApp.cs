@@ -36,6 +36,8 @@ public static class CliApp
         root.Subcommands.Add(TenantCommands.Create(context));
         root.Subcommands.Add(NetworkCommands.Create(context));
         root.Subcommands.Add(ConnectorCommands.Create(context));
+        root.Subcommands.Add(MachineCommands.Create(context));
+        root.Subcommands.Add(DesktopFlowCommands.Create(context));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
