@@ -42,6 +42,15 @@ public sealed record GatewayNotice(string Type)
 
     /// <summary>How often the agent must send a heartbeat (welcome); three missed ones mark it offline.</summary>
     public double? HeartbeatSeconds { get; init; }
+
+    /// <summary>Where requests come from (welcome): <c>websocket</c> (this connection) or <c>rabbitmq</c> (the cluster's queue on the broker).</summary>
+    public string? Bus { get; init; }
+
+    /// <summary>Requests the member may take at once (welcome; the prefetch of its RabbitMQ consumer).</summary>
+    public int? Concurrency { get; init; }
+
+    /// <summary>The member's RabbitMQ consumer priority (welcome): higher ones get requests first.</summary>
+    public int? ConsumerPriority { get; init; }
 }
 
 /// <summary>Where a data source is; never holds a secret (the API refuses unknown fields).</summary>

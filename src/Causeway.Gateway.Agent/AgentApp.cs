@@ -12,6 +12,9 @@ public static class AgentApp
     /// <summary>The environment variable <c>run</c> reads the recovery key from when no option gives it.</summary>
     public const string RecoveryKeyVariable = "CAUSEWAY_GATEWAY_RECOVERY_KEY";
 
+    /// <summary>The environment variable <c>run</c> reads the RabbitMQ broker URI from when no file gives it.</summary>
+    public const string BrokerUriVariable = "CAUSEWAY_GATEWAY_RABBITMQ_URI";
+
     /// <summary>Parses and runs one command line.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
@@ -45,7 +48,8 @@ public static class AgentApp
 
         var runRecovery = new Option<string?>("--recovery-key") { Description = $"The recovery key (or ${RecoveryKeyVariable}, or --recovery-key-file)" };
         var runRecoveryFile = new Option<string?>("--recovery-key-file") { Description = "A file holding the recovery key (e.g. a systemd credential)" };
-        var run = new Command("run", "Connect to the server and serve queries until stopped.") { runRecovery, runRecoveryFile };
+        var brokerFile = new Option<string?>("--rabbitmq-uri-file") { Description = $"A file holding the cluster's RabbitMQ URI amqp[s]://user:password@host:port/vhost (or ${BrokerUriVariable}); used when the server's bus is RabbitMQ" };
+        var run = new Command("run", "Connect to the server and serve queries until stopped.") { runRecovery, runRecoveryFile, brokerFile };
         run.SetAction((parse, ct) => GuardAsync(error, async () =>
         {
             var files = new AgentFiles(parse.GetValue(dataDir) ?? AgentFiles.DefaultDirectory);
@@ -54,6 +58,15 @@ public static class AgentApp
                 ?? (parse.GetValue(runRecoveryFile) is { } file ? (await File.ReadAllTextAsync(file, ct)).Trim() : null)
                 ?? Environment.GetEnvironmentVariable(RecoveryKeyVariable)
                 ?? throw new AgentException($"run needs the recovery key to open the cluster's key: --recovery-key, --recovery-key-file or ${RecoveryKeyVariable}.");
+            var brokerText = (parse.GetValue(brokerFile) is { } uriFile ? (await File.ReadAllTextAsync(uriFile, ct)).Trim() : null)
+                ?? Environment.GetEnvironmentVariable(BrokerUriVariable);
+            Uri? broker = null;
+            if (!string.IsNullOrWhiteSpace(brokerText) && (!Uri.TryCreate(brokerText, UriKind.Absolute, out broker) || broker.Scheme is not ("amqp" or "amqps")))
+            {
+                // Never echo the text: it holds the broker password.
+                throw new AgentException("The RabbitMQ URI (--rabbitmq-uri-file or $" + BrokerUriVariable + ") must be amqp://user:password@host:port/vhost or amqps://...");
+            }
+
             using var key = OpenKey(files, recoveryKey);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, cancellationToken);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -61,7 +74,7 @@ public static class AgentApp
                 context.Cancel = true;
                 stop.Cancel();
             });
-            return await new AgentRunner(files, registration, key, output).RunAsync(stop.Token);
+            return await new AgentRunner(files, registration, key, output, broker).RunAsync(stop.Token);
         }));
 
         var status = new Command("status", "Show the registration and what the running agent is connected to.");

@@ -174,8 +174,10 @@ internal static class ConnectorWrites
             await connection.DisposeAsync();
             if (e is PostgresException { SqlState: "28P01" or "28000" } or SqlException { Number: 18456 })
             {
-                log($"Data source '{source.Name}' refused the login (wrong user name or password).");
-                throw new BusException(GatewayErrorCodes.DataSourceLoginFailed, $"Data source '{source.Name}' refused the user name or password stored for it.");
+                // The database's own error names the user at most, never the password.
+                var said = e is PostgresException pg ? $"PostgreSQL {pg.SqlState}: {pg.MessageText}" : $"SQL Server 18456: {e.Message}";
+                log($"Data source '{source.Name}' refused the login: {said}");
+                throw new BusException(GatewayErrorCodes.DataSourceLoginFailed, $"Data source '{source.Name}' refused the user name or password stored for it: {said}");
             }
 
             var where = source.Type == "sqlite" ? "its file" : $"{source.Connection.Host}:{source.Connection.Port}";

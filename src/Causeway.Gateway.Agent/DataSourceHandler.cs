@@ -171,17 +171,25 @@ internal sealed class DataSourceHandler(Guid clusterId, RSA privateKey, Action<s
         {
             await connection.DisposeAsync();
             var where = source.Type == "sqlite" ? "its file" : $"{source.Connection.Host}:{source.Connection.Port}";
-            // The provider's message can name the user; report a fixed text and keep only the class of failure.
             if (IsLoginFailure(e))
             {
-                log($"Data source '{source.Name}' refused the login (wrong user name or password).");
-                throw new BusException(GatewayErrorCodes.DataSourceLoginFailed, $"Data source '{source.Name}' refused the user name or password stored for it.");
+                // The database's own error (code and text) is passed on: it names the user at most, never the password.
+                var said = DatabaseError(e);
+                log($"Data source '{source.Name}' refused the login: {said}");
+                throw new BusException(GatewayErrorCodes.DataSourceLoginFailed, $"Data source '{source.Name}' refused the user name or password stored for it: {said}");
             }
 
             log($"Data source '{source.Name}' at {where} cannot be reached ({e.GetType().Name}).");
             throw new BusException(GatewayErrorCodes.DataSourceUnreachable, $"Data source '{source.Name}' at {where} cannot be reached from the gateway.");
         }
     }
+
+    private static string DatabaseError(Exception e) => e switch
+    {
+        PostgresException pg => $"PostgreSQL {pg.SqlState}: {pg.MessageText}",
+        SqlException sql => $"SQL Server {sql.Number}: {sql.Message}",
+        _ => e.GetType().Name,
+    };
 
     private static bool IsLoginFailure(Exception e) => e switch
     {

@@ -14,7 +14,7 @@ internal static class AgentEndpoint
     public const string Path = "/gateway/connect";
     private const string Scheme = "GatewayMember ";
 
-    public static async Task HandleAsync(HttpContext context, GatewayStore store, MemberRegistry registry, GatewayOptions options, TimeProvider time, ILoggerFactory loggers)
+    public static async Task HandleAsync(HttpContext context, GatewayStore store, MemberRegistry registry, GatewayOptions options, GatewayBroker broker, TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("Causeway.Gateway.Agents");
         string? header = context.Request.Headers.Authorization;
@@ -33,7 +33,7 @@ internal static class AgentEndpoint
 
         var (member, cluster) = found;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        await using var connection = new WebSocketBusConnection(socket, handler: null);
+        await using var connection = new WebSocketBusConnection(socket, handler: null) { MaxMessageSize = options.MaxMessageSize };
         var session = new MemberSession(member.Id, cluster.Id, member.Name, connection, time.GetUtcNow());
         connection.NoticeReceived = async payload =>
         {
@@ -62,6 +62,19 @@ internal static class AgentEndpoint
         try
         {
             var receive = connection.RunAsync(context.RequestAborted);
+            if (broker.Enabled)
+            {
+                try
+                {
+                    // Declares the exchanges the agent's queues bind to before the agent is told to use the broker.
+                    await broker.ConnectAsync(context.RequestAborted);
+                }
+                catch (GatewayUnavailableException e)
+                {
+                    logger.LogWarning("Gateway member {Member} connected while the broker is unreachable: {Error}", member.Id, e.Message);
+                }
+            }
+
             await connection.SendNoticeAsync(BusNotices.Encode(new GatewayNotice(GatewayOperations.Welcome)
             {
                 ClusterId = cluster.Id,
@@ -69,6 +82,10 @@ internal static class AgentEndpoint
                 MemberId = member.Id,
                 MemberName = member.Name,
                 HeartbeatSeconds = options.HeartbeatInterval.TotalSeconds,
+                Bus = broker.Enabled ? GatewayOptions.RabbitMqBus : GatewayOptions.WebSocketBus,
+                Concurrency = cluster.MemberConcurrencyLimit,
+                // The primary (priority 1) gets the highest consumer priority, unless requests are spread over all members.
+                ConsumerPriority = cluster.DistributeRequests ? 0 : -member.Priority,
             }), context.RequestAborted);
 
             // Watchdog: three missed heartbeats and the member is offline; drop it so that it reconnects.

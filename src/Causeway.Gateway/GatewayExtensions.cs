@@ -34,6 +34,7 @@ public static class GatewayExtensions
         services.AddSingleton(GatewayStore.Schema);
         services.AddSingleton<GatewayStore>();
         services.AddSingleton<MemberRegistry>();
+        services.AddSingleton<GatewayBroker>();
         services.AddSingleton<GatewayRouter>();
         return services;
     }

@@ -10,9 +10,11 @@ public sealed class GatewayUnavailableException(string message) : Exception(mess
 /// Picks the member that serves a request: the primary (lowest priority number) first, then the next online one; with
 /// <see cref="GatewayCluster.DistributeRequests"/> the starting member rotates over all online members. A member at its
 /// concurrency limit is skipped; a member whose connection drops before it answers is skipped and the request goes to
-/// the next (failover). Thread-safe.
+/// the next (failover). With the RabbitMQ bus the request goes to the cluster's queue instead of the member's own
+/// connection (the broker hands it to a member with room, primary first); the limits above are still counted here, so
+/// all members at their limit is still a 503. Thread-safe.
 /// </summary>
-public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry)
+public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry, GatewayBroker broker)
 {
     private readonly ConcurrentDictionary<Guid, int> _rotation = new();
 
@@ -45,7 +47,9 @@ public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry)
 
             try
             {
-                var response = await session.Connection.SendAsync(request, cancellationToken);
+                var response = broker.Enabled
+                    ? await (await broker.ClientAsync(cluster, cancellationToken)).SendAsync(request, cancellationToken)
+                    : await session.Connection.SendAsync(request, cancellationToken);
                 return new SlotResponse(response, session);
             }
             catch (BusException e) when (e.Kind == BusErrorKind.Disconnected)

@@ -35,7 +35,7 @@ internal static class Agents
     }
 
     /// <summary>Starts <c>run</c> in the background; dispose to stop it.</summary>
-    public static RunningAgent Start(string dataDir) => new(dataDir);
+    public static RunningAgent Start(string dataDir, params string[] extraArguments) => new(dataDir, extraArguments);
 
     public static async Task WaitForStatusAsync(GatewayHost host, Guid clusterId, Guid memberId, string status)
     {
@@ -76,10 +76,10 @@ internal sealed class RunningAgent : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly StringWriter _output = new();
 
-    public RunningAgent(string dataDir)
+    public RunningAgent(string dataDir, params string[] extraArguments)
     {
         var output = TextWriter.Synchronized(_output);
-        Run = Task.Run(() => AgentApp.RunAsync(["run", "--data-dir", dataDir, "--recovery-key", GatewayHost.RecoveryKey], output, output, _stop.Token));
+        Run = Task.Run(() => AgentApp.RunAsync(["run", "--data-dir", dataDir, "--recovery-key", GatewayHost.RecoveryKey, .. extraArguments], output, output, _stop.Token));
     }
 
     public Task<int> Run { get; }
