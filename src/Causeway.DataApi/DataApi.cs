@@ -51,8 +51,7 @@ internal sealed partial class DataApiHandler(EnvironmentService environments, Ta
         try
         {
             var caller = context.GetCaller();
-            var environment = await environments.FindByNameAsync(caller.TenantId, name, ct);
-            var role = environment is null ? null : await environments.RoleOfAsync(caller, environment, ct);
+            var (environment, role) = await environments.ResolveAsync(caller, name, ct);
             if (environment is null || role is null)
             {
                 throw new DataRequestException(404, DataErrorCodes.NotFound, $"Environment '{TableRules.Shorten(name)}' was not found.");

@@ -13,15 +13,29 @@ namespace Causeway.DataApi;
 /// <summary>
 /// The tables of each environment. Definitions live in the environment's own database (<c>causeway_tables</c>) next to the
 /// tables they describe, and every change — DDL, definition and the schema version — is one serialized transaction, so a
-/// failed change leaves nothing half-made. A <see cref="DataEngine"/> is cached per environment and schema version; the
-/// version is read from the database on every use, so a change made through any server is seen at once. Thread-safe.
+/// failed change leaves nothing half-made. A <see cref="DataEngine"/> is cached per environment and schema version. The
+/// version is re-read from the database at most every <see cref="SchemaMemory"/>: a change made through this process
+/// is seen by the next request, a change made through another server process within that time. Thread-safe.
 /// </summary>
 public sealed class TableStore(EnvironmentDatabases databases, TimeProvider time, ILogger<TableStore> logger)
 {
     private const long SchemaLock = 0x5461626c6573; // "Tables"
     private const string VersionKey = "tablesVersion";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
-    private readonly ConcurrentDictionary<Guid, Snapshot> _snapshots = new();
+    private readonly ConcurrentDictionary<Guid, Remembered> _snapshots = new();
+    private readonly ConcurrentDictionary<string, SqlDatabase> _databases = new(StringComparer.Ordinal);
+
+    // A remembered snapshot counts only while its generation is the current one; every change through this process bumps
+    // the generation after it commits, so a read that raced with the change cannot leave a stale snapshot behind.
+    private long _generation;
+
+    /// <summary>
+    /// How long a snapshot is used without re-reading the schema version from the environment's database. Changes made
+    /// through this process take effect at once; this bounds how late a change made by another server process is seen.
+    /// </summary>
+    public static readonly TimeSpan SchemaMemory = TimeSpan.FromSeconds(2);
+
+    private sealed record Remembered(Snapshot Snapshot, long Generation, DateTimeOffset CheckedAt);
 
     /// <summary>The tables of an environment with the engine that serves them.</summary>
     public sealed record Snapshot(long Version, IReadOnlyList<TableDefinition> Tables, DataEngine Engine, DatabaseProvider Provider);
@@ -30,24 +44,42 @@ public sealed class TableStore(EnvironmentDatabases databases, TimeProvider time
     public SqlDatabase DatabaseOf(EnvironmentRecord environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        return databases.Open(environment.DatabaseLocation);
+        if (_databases.TryGetValue(environment.DatabaseLocation, out var known))
+        {
+            return known;
+        }
+
+        if (_databases.Count >= 10_000)
+        {
+            _databases.Clear();
+        }
+
+        return _databases[environment.DatabaseLocation] = databases.Open(environment.DatabaseLocation);
     }
 
-    /// <summary>The current tables and engine of the environment (cached until its schema version changes).</summary>
+    /// <summary>The current tables and engine of the environment (see <see cref="SchemaMemory"/> for how current).</summary>
     public async Task<Snapshot> GetAsync(EnvironmentRecord environment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        var generation = Volatile.Read(ref _generation);
+        var now = time.GetUtcNow();
+        _snapshots.TryGetValue(environment.Id, out var cached);
+        if (cached is not null && cached.Generation == generation && now >= cached.CheckedAt && now - cached.CheckedAt < SchemaMemory)
+        {
+            return cached.Snapshot;
+        }
+
         var database = DatabaseOf(environment);
         await using var connection = await database.OpenAsync(cancellationToken);
         var version = await VersionAsync(connection, null, cancellationToken);
-        if (_snapshots.TryGetValue(environment.Id, out var cached) && cached.Version == version)
+        var snapshot = cached?.Snapshot;
+        if (snapshot is null || snapshot.Version != version)
         {
-            return cached;
+            var tables = version == 0 ? [] : await LoadAsync(connection, null, cancellationToken);
+            snapshot = new Snapshot(version, tables, new DataEngine(TableRules.ToDataSchema(tables), DialectOf(database.Provider)), database.Provider);
         }
 
-        var tables = version == 0 ? [] : await LoadAsync(connection, null, cancellationToken);
-        var snapshot = new Snapshot(version, tables, new DataEngine(TableRules.ToDataSchema(tables), DialectOf(database.Provider)), database.Provider);
-        _snapshots[environment.Id] = snapshot;
+        _snapshots[environment.Id] = new Remembered(snapshot, generation, now);
         return snapshot;
     }
 
@@ -177,6 +209,7 @@ public sealed class TableStore(EnvironmentDatabases databases, TimeProvider time
         }
 
         await transaction.CommitAsync(cancellationToken);
+        Interlocked.Increment(ref _generation);
         _snapshots.TryRemove(environment.Id, out _);
         logger.LogInformation("Tables of environment {Environment} changed ({Table}); schema version {Version}", environment.Id, result.LogicalName, next);
         return stillThere ?? result;

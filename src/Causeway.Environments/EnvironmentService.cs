@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Causeway.Platform.Database;
 using Causeway.Platform.Tenancy;
@@ -21,7 +22,24 @@ public sealed class EnvironmentRequestException(string field, string message) : 
 public sealed class EnvironmentService(
     SqlDatabase database, DeploymentTopology topology, EnvironmentDatabases databases, TimeProvider time, ILogger<EnvironmentService> logger)
 {
+    /// <summary>
+    /// How long <see cref="ResolveAsync"/> remembers an environment found by name and a caller's role in it without asking
+    /// the platform database. Every change made through this process (create, delete, role assignment) forgets everything
+    /// at once; a change made through another server process sharing the platform database takes effect within this time
+    /// (the same rule as <see cref="TenantStore.AcceptedTokenMemory"/>).
+    /// </summary>
+    public static readonly TimeSpan ResolvedMemory = TimeSpan.FromSeconds(10);
+
     private const long PlacementLock = 0x506c6163656d6e74; // "Placemnt"
+    private const int MaxRemembered = 10_000;
+
+    // An entry counts only while its generation is the current one: a change bumps the generation after it commits, so
+    // a lookup that read the database before the change can never store a stale entry that outlives it.
+    private readonly ConcurrentDictionary<(Guid Tenant, string Name), Remembered<EnvironmentRecord>> _byName = new();
+    private readonly ConcurrentDictionary<(Guid Environment, Guid User), Remembered<EnvironmentRole?>> _roles = new();
+    private long _generation;
+
+    private sealed record Remembered<T>(T Value, long Generation, DateTimeOffset At);
 
     internal static Migration Schema { get; } = new(100, "environments and roles", """
         CREATE TABLE environments (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, geography TEXT NOT NULL,
@@ -96,6 +114,8 @@ public sealed class EnvironmentService(
             await transaction.CommitAsync(cancellationToken);
         }
 
+        Forget();
+
         string? location = null;
         try
         {
@@ -111,6 +131,7 @@ public sealed class EnvironmentService(
             }
 
             await transaction.CommitAsync(cancellationToken);
+            Forget();
         }
         catch (Exception e)
         {
@@ -139,6 +160,47 @@ public sealed class EnvironmentService(
     /// <summary>An environment of the tenant by name, or null.</summary>
     public Task<EnvironmentRecord?> FindByNameAsync(Guid tenantId, string name, CancellationToken cancellationToken) =>
         FindOneAsync("e.tenant_id = @t AND e.name = @k", tenantId, name, cancellationToken);
+
+    /// <summary>
+    /// The environment of the caller's tenant with that name and the caller's role in it, either from memory (see
+    /// <see cref="ResolvedMemory"/>) or from the platform database. A name that is not found is not remembered.
+    /// </summary>
+    public async Task<(EnvironmentRecord? Environment, EnvironmentRole? Role)> ResolveAsync(Caller caller, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(name);
+        var generation = Volatile.Read(ref _generation);
+        var now = time.GetUtcNow();
+        EnvironmentRecord? environment;
+        if (_byName.TryGetValue((caller.TenantId, name), out var known) && Current(known.Generation, known.At, generation, now))
+        {
+            environment = known.Value;
+        }
+        else
+        {
+            environment = await FindByNameAsync(caller.TenantId, name, cancellationToken);
+            if (environment is null)
+            {
+                return (null, null);
+            }
+
+            Remember(_byName, (caller.TenantId, name), new Remembered<EnvironmentRecord>(environment, generation, now));
+        }
+
+        if (caller.TenantId != environment.TenantId || caller.IsTenantAdmin)
+        {
+            return (environment, await RoleOfAsync(caller, environment, cancellationToken));
+        }
+
+        if (_roles.TryGetValue((environment.Id, caller.UserId), out var role) && Current(role.Generation, role.At, generation, now))
+        {
+            return (environment, role.Value);
+        }
+
+        var found = await RoleOfAsync(caller, environment, cancellationToken);
+        Remember(_roles, (environment.Id, caller.UserId), new Remembered<EnvironmentRole?>(found, generation, now));
+        return (environment, found);
+    }
 
     /// <summary>How many environments each scale group hosts (as primary or secondary).</summary>
     public async Task<IReadOnlyDictionary<string, int>> LoadAsync(CancellationToken cancellationToken)
@@ -188,6 +250,7 @@ public sealed class EnvironmentService(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        Forget();
     }
 
     /// <summary>Deletes an environment and its database.</summary>
@@ -203,6 +266,8 @@ public sealed class EnvironmentService(
         {
             await Sql.ExecuteAsync(connection, null, "UPDATE environments SET state = 'deleting' WHERE id = @id", cancellationToken, ("id", environment.Id.ToString()));
         }
+
+        Forget();
 
         await RemoveAsync(environment, cancellationToken);
         logger.LogInformation("Environment {Environment} ({Name}) deleted", environment.Id, environment.Name);
@@ -237,6 +302,29 @@ public sealed class EnvironmentService(
         await Sql.ExecuteAsync(connection, transaction, "DELETE FROM environment_roles WHERE environment_id = @id", cancellationToken, ("id", environment.Id.ToString()));
         await Sql.ExecuteAsync(connection, transaction, "DELETE FROM environments WHERE id = @id", cancellationToken, ("id", environment.Id.ToString()));
         await transaction.CommitAsync(cancellationToken);
+        Forget();
+    }
+
+    /// <summary>Forgets every remembered environment and role; called after each change commits.</summary>
+    private void Forget()
+    {
+        Interlocked.Increment(ref _generation);
+        _byName.Clear();
+        _roles.Clear();
+    }
+
+    private static bool Current(long entryGeneration, DateTimeOffset at, long generation, DateTimeOffset now) =>
+        entryGeneration == generation && now >= at && now - at < ResolvedMemory;
+
+    private static void Remember<TKey, TValue>(ConcurrentDictionary<TKey, TValue> memory, TKey key, TValue value)
+        where TKey : notnull
+    {
+        if (memory.Count >= MaxRemembered)
+        {
+            memory.Clear();
+        }
+
+        memory[key] = value;
     }
 
     private static async Task<IReadOnlyDictionary<string, int>> LoadAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)

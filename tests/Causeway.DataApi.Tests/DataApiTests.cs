@@ -351,6 +351,56 @@ public abstract class DataApiTests
     }
 
     [Fact]
+    public async Task RememberedEnvironmentsRolesAndTables_ChangesHereAtOnce_ChangesByAnotherServerWithinTheMemory()
+    {
+        // The clock stands still, so nothing remembered ever ages out unless the test moves it: every change seen
+        // below without moving the clock was seen because the change forgot what was remembered.
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var host = await StartAsync(clock);
+        using var admin = host.Client(host.AdminToken);
+        var environment = await CreateEnvironmentAsync(admin, "memory");
+        var tables = $"/api/v1/environments/{environment}/tables";
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync(tables, new { logicalName = "thing", columns = new[] { new { logicalName = "name", type = "text" } } })).StatusCode);
+        const string api = "/environments/memory/api/data/v9.2/";
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(api + "things?$select=name")).StatusCode);
+
+        // A column added through this server: the next request sees it.
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync($"{tables}/thing/columns", new { logicalName = "size", type = "integer" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(api + "things?$select=size")).StatusCode);
+
+        // A role removed through this server: the next request of that user is refused.
+        var userId = (await JsonAsync(await admin.PostAsJsonAsync("/api/v1/users", new { name = "zoe" }))).GetProperty("id").GetGuid();
+        var token = (await JsonAsync(await admin.PostAsJsonAsync("/api/v1/tokens", new { name = "zoe", userId }))).GetProperty("token").GetString();
+        using var zoe = host.Client(token);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/v1/environments/{environment}/roles/{userId}", new { role = "basicUser" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await zoe.GetAsync(api + "things")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/environments/{environment}/roles/{userId}")).StatusCode);
+        await ErrorAsync(await zoe.GetAsync(api + "things"), HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/v1/environments/{environment}/roles/{userId}", new { role = "basicUser" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await zoe.GetAsync(api + "things")).StatusCode);
+
+        // Another server process sharing the databases: its own services, whose changes this server's memory does not hear of.
+        var otherEnvironments = Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateInstance<Causeway.Environments.EnvironmentService>(host.Services);
+        var otherTables = Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateInstance<TableStore>(host.Services);
+        var (admitted, _) = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Causeway.Platform.Tenancy.TenantStore>(host.Services).AuthenticateAsync(host.AdminToken, default);
+        var record = (await otherEnvironments.FindAsync(admitted!.TenantId, environment, default))!;
+        await otherTables.AddColumnAsync(record, "thing", new ColumnDefinition("weight", Type: "integer"), default);
+        await ErrorAsync(await admin.GetAsync(api + "things?$select=weight"), HttpStatusCode.BadRequest);
+        clock.Advance(TableStore.SchemaMemory);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(api + "things?$select=weight")).StatusCode);
+
+        await otherEnvironments.AssignRoleAsync(environment, userId, null, default);
+        Assert.Equal(HttpStatusCode.OK, (await zoe.GetAsync(api + "things")).StatusCode);
+        clock.Advance(Causeway.Environments.EnvironmentService.ResolvedMemory);
+        await ErrorAsync(await zoe.GetAsync(api + "things"), HttpStatusCode.NotFound);
+
+        // The environment deleted through this server: the next request answers 404.
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(api + "things")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/environments/{environment}")).StatusCode);
+        Assert.Contains("memory", await ErrorAsync(await admin.GetAsync(api + "things"), HttpStatusCode.NotFound), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Batch_ChangeSetsAreTransactions_GetsAnswerInOrder()
     {
         await using var host = await StartAsync();
