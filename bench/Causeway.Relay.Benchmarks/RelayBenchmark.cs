@@ -42,6 +42,7 @@ internal static class RelayBenchmark
         var seconds = Option(args, "--seconds", 5);
         var streamMb = Option(args, "--stream-mb", 256);
         var listenerCount = Option(args, "--listeners", 1000);
+        var httpListeners = Option(args, "--http-listeners", 1);
         var output = Console.Out;
         output.WriteLine($"load before: {Load()}");
         output.WriteLine($"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
@@ -82,7 +83,26 @@ internal static class RelayBenchmark
             var sameBody = relayBody.AsSpan().SequenceEqual(directBody);
             output.WriteLine($"  same answer through the relay and directly: {(viaRelay.StatusCode == HttpStatusCode.OK && viaDirect.StatusCode == HttpStatusCode.OK && sameBody ? "yes" : "NO")} ({FixedHandler.Body.Length} bytes, {viaRelay.Content.Headers.ContentType})");
 
+            // More listeners on the hybrid connection share the HTTP-mode requests (the relay spreads them); they leave
+            // before the stream so that its rendezvous reaches the listener that waits for it.
+            var extra = new List<HybridConnectionListener>();
+            for (var i = 1; i < httpListeners; i++)
+            {
+                var more = new HybridConnectionListener(relayAddress, Path, keyName, key, options)
+                {
+                    RequestHandler = (request, _) => Task.FromResult(FixedHandler.Relayed(request.RequestTarget)),
+                };
+                await more.OpenAsync();
+                extra.Add(more);
+            }
+
+            output.WriteLine($"  HTTP-mode listeners on '{Path}': {httpListeners}");
             failed |= await RunHttpAsync(relayClient, directClient, TimeSpan.FromSeconds(seconds), output);
+            foreach (var more in extra)
+            {
+                await more.DisposeAsync();
+            }
+
             await RunStreamAsync(listener, relayClient, direct.Certificate, streamMb * 1024L * 1024L, output);
             failed |= !await RunListenersAsync(admin, relayAddress, certificatePath, options, listenerCount, output);
         }
