@@ -22,7 +22,11 @@ public static class BuiltInConnectors
     /// <summary>The environment's own Data API (Dataverse-style Web API), reached inside the platform with the caller's token.</summary>
     public static ConnectorDefinition DataApi => Definitions.Value[1];
 
-    /// <summary>SQL Server or another database behind an on-premises data gateway.</summary>
+    /// <summary>
+    /// SQL Server, PostgreSQL or SQLite behind an on-premises data gateway: list tables, query rows (OData $filter, $orderby,
+    /// $top, $skip, $select), get, insert, update and delete a row. The database's user name and password are sealed for the
+    /// gateway cluster's key when the connection is made; the operations run on the gateway agent.
+    /// </summary>
     public static ConnectorDefinition SqlGateway => Definitions.Value[2];
 
     /// <summary>Every built-in.</summary>
@@ -168,16 +172,29 @@ public static class BuiltInConnectors
           "get": { "operationId": "GetItems", "summary": "Get rows", "parameters": [
             { "name": "dataset", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
             { "name": "table", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
-            { "name": "$filter", "in": "query", "type": "string" },
-            { "name": "$orderby", "in": "query", "type": "string" },
-            { "name": "$top", "in": "query", "type": "integer" },
-            { "name": "$skip", "in": "query", "type": "integer" } ],
+            { "name": "$filter", "in": "query", "type": "string", "x-ms-summary": "Filter query" },
+            { "name": "$orderby", "in": "query", "type": "string", "x-ms-summary": "Order by" },
+            { "name": "$top", "in": "query", "type": "integer", "x-ms-summary": "Top count" },
+            { "name": "$skip", "in": "query", "type": "integer", "x-ms-summary": "Skip count" },
+            { "name": "$select", "in": "query", "type": "string", "x-ms-summary": "Select query" },
+            { "name": "$skiptoken", "in": "query", "type": "string", "x-ms-visibility": "internal" } ],
             "responses": { "200": { "description": "rows" } } },
           "post": { "operationId": "PostItem", "summary": "Insert row", "parameters": [
             { "name": "dataset", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
             { "name": "table", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
             { "name": "item", "in": "body", "required": true, "schema": { "type": "object" } } ],
-            "responses": { "200": { "description": "row" } } }
+            "responses": { "201": { "description": "the row as stored" } } }
+        },
+        "/v2/datasets/{dataset}/tables/{table}": {
+          "get": { "operationId": "GetItemsNextPage", "summary": "Next page of rows", "description": "Where @odata.nextLink of Get rows points.", "x-ms-visibility": "internal", "parameters": [
+            { "name": "dataset", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
+            { "name": "table", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
+            { "name": "$filter", "in": "query", "type": "string" },
+            { "name": "$orderby", "in": "query", "type": "string" },
+            { "name": "$top", "in": "query", "type": "integer" },
+            { "name": "$select", "in": "query", "type": "string" },
+            { "name": "$skiptoken", "in": "query", "type": "string" } ],
+            "responses": { "200": { "description": "rows" } } }
         },
         "/v2/datasets/{dataset}/tables/{table}/items/{id}": {
           "get": { "operationId": "GetItem", "summary": "Get row", "parameters": [
@@ -195,7 +212,7 @@ public static class BuiltInConnectors
             { "name": "dataset", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
             { "name": "table", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" },
             { "name": "id", "in": "path", "required": true, "type": "string", "x-ms-url-encoding": "double" } ],
-            "responses": { "200": { "description": "deleted" } } }
+            "responses": { "204": { "description": "deleted" } } }
         }
       }
     }
@@ -205,10 +222,11 @@ public static class BuiltInConnectors
     {
       "properties": {
         "connectionParameters": {
-          "server": { "type": "string", "uiDefinition": { "displayName": "SQL server name", "constraints": { "required": "true" } } },
-          "database": { "type": "string", "uiDefinition": { "displayName": "SQL database name", "constraints": { "required": "true" } } },
-          "username": { "type": "securestring", "uiDefinition": { "displayName": "Username", "constraints": { "required": "true" } } },
-          "password": { "type": "securestring", "uiDefinition": { "displayName": "Password", "constraints": { "required": "true" } } },
+          "databaseType": { "type": "string", "allowedValues": [ { "value": "sqlserver" }, { "value": "postgresql" }, { "value": "sqlite" } ], "uiDefinition": { "displayName": "Database type (sqlserver, postgresql or sqlite; default sqlserver)", "constraints": { "required": "false" } } },
+          "server": { "type": "string", "uiDefinition": { "displayName": "Server (host, host:port or host,port; for sqlite the database file's path on the gateway machine)", "constraints": { "required": "true" } } },
+          "database": { "type": "string", "uiDefinition": { "displayName": "Database name (not for sqlite)", "constraints": { "required": "false" } } },
+          "username": { "type": "securestring", "uiDefinition": { "displayName": "Username", "constraints": { "required": "false" } } },
+          "password": { "type": "securestring", "uiDefinition": { "displayName": "Password", "constraints": { "required": "false" } } },
           "gateway": { "type": "gatewaySetting", "gatewaySettings": { "dataSourceType": "Sql", "connectionDetails": ["server", "database"] }, "uiDefinition": { "displayName": "Gateway", "constraints": { "required": "true" } } }
         },
         "publisher": "Microsoft",
