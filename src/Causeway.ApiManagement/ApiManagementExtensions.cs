@@ -19,7 +19,7 @@ public static class ApiManagementExtensions
     /// Registers the connector catalog, connections, the master key (file <see cref="ApiManagementOptions.MasterKeyPath"/>),
     /// the shared backend client, the throttle and the runtime. Options come from the configuration section
     /// <c>ApiManagement</c>, then <paramref name="configure"/>; they are validated at start-up. Needs the platform
-    /// (<c>AddCausewayPlatform</c>) and environments registered.
+    /// (<c>AddCausewayPlatform</c>), environments and the gateway component (<c>AddCausewayGateway</c>) registered.
     /// </summary>
     public static IServiceCollection AddCausewayApiManagement(this IServiceCollection services, Action<ApiManagementOptions>? configure = null)
     {
@@ -45,6 +45,8 @@ public static class ApiManagementExtensions
         services.TryAddSingleton<ConnectionStore>();
         services.TryAddSingleton<BackendClient>();
         services.TryAddSingleton<OAuthTokens>();
+        services.TryAddSingleton<Causeway.Gateway.GatewayConnections>();
+        services.TryAddSingleton<GatewayCalls>();
         services.TryAddSingleton<ApimRuntime>();
         services.TryAddSingleton<ConnectionTester>();
         return services;

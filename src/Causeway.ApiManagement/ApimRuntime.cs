@@ -16,6 +16,7 @@ namespace Causeway.ApiManagement;
 /// <summary>
 /// <c>ANY /apim/{connector}/{connectionId}/{*path}</c>: the caller's connection, the connector's operation, credentials,
 /// request policies, the backend call (throttled, retried when idempotent, timed out), response policies, the answer.
+/// Operations of gateway connectors go to <see cref="GatewayCalls"/> after throttling, matching and reading the body.
 /// One instance serves every call; thread-safe.
 /// </summary>
 internal sealed partial class ApimRuntime(
@@ -24,6 +25,7 @@ internal sealed partial class ApimRuntime(
     OAuthTokens oauth,
     BackendClient backend,
     ConnectionThrottle throttle,
+    GatewayCalls gateway,
     IOptions<ApiManagementOptions> options,
     ILogger<ApimRuntime> logger)
 {
@@ -80,12 +82,6 @@ internal sealed partial class ApimRuntime(
             return;
         }
 
-        if (connector.RequiresGateway)
-        {
-            await ProblemAsync(context, 501, "Not Implemented", $"Connector '{connector.Name}' is reached through an on-premises data gateway, which this server does not offer yet.", outcome);
-            return;
-        }
-
         if (Interlocked.Increment(ref _calls) % PruneEvery == 0)
         {
             throttle.Prune();
@@ -128,6 +124,13 @@ internal sealed partial class ApimRuntime(
                 await ProblemAsync(context, 413, "Payload Too Large", $"The request body is larger than {_options.MaxRequestBodyBytes} bytes, the limit of ApiManagement:MaxRequestBodyBytes.", outcome);
                 return;
             }
+        }
+
+        if (connector.RequiresGateway)
+        {
+            // Gateway connections have no backend URL: the operation runs on a member of their gateway cluster.
+            await gateway.HandleAsync(context, connector, connection, match, body, outcome);
+            return;
         }
 
         JsonNode? json = null;

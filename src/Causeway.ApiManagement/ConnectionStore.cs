@@ -33,6 +33,12 @@ internal sealed class ConnectionSecrets
     public string? RefreshToken { get; set; }
 
     public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>
+    /// A gateway connection's secret parameters as one envelope sealed for the gateway cluster's public key
+    /// (<c>GatewayEnvelope</c>): only the cluster's agents can open it; this server cannot. <see cref="Parameters"/> is then empty.
+    /// </summary>
+    public string? GatewayCredentials { get; set; }
 }
 
 /// <summary>A connection as stored, secrets still sealed.</summary>

@@ -7,9 +7,10 @@ namespace Causeway.ApiManagement;
 /// <c>POST .../connections/{cid}/test</c>: checks that the connection can authenticate to its backend. With OAuth, a
 /// token is obtained (or refreshed); then the first GET operation that needs no parameters is called (no retries), or,
 /// when there is none, the backend's base URL. 401 and 403 mean the credentials are refused; any other HTTP answer
-/// means the backend was reached with them. The outcome is stored as the connection's status.
+/// means the backend was reached with them. A gateway connection is tested by its gateway, which opens the data source.
+/// The outcome is stored as the connection's status.
 /// </summary>
-internal sealed class ConnectionTester(ConnectorStore connectors, ConnectionStore connections, OAuthTokens oauth, ApimRuntime runtime)
+internal sealed class ConnectionTester(ConnectorStore connectors, ConnectionStore connections, OAuthTokens oauth, ApimRuntime runtime, GatewayCalls gateway)
 {
     public async Task<(string Status, string? Reason)> TestAsync(ConnectionRecord connection, CancellationToken cancellationToken)
     {
@@ -24,6 +25,11 @@ internal sealed class ConnectionTester(ConnectorStore connectors, ConnectionStor
         if (connector is null)
         {
             return (ConnectionStatus.Error, $"connector '{connection.Connector}' no longer exists");
+        }
+
+        if (connector.RequiresGateway)
+        {
+            return await gateway.TestAsync(connection, connector, cancellationToken);
         }
 
         var secrets = connections.Unseal(connection);

@@ -16,7 +16,9 @@ namespace Causeway.ApiManagement;
 public sealed record OAuthRequest(string? GrantType, string? ClientId, string? ClientSecret, string? Scopes, string? AuthorizationUrl, string? TokenUrl, string? RefreshUrl);
 
 /// <summary>Body of <c>POST /api/v1/environments/{id}/connections</c>.</summary>
-public sealed record CreateConnectionRequest(string? Connector, string? DisplayName, Dictionary<string, JsonElement>? Parameters, JsonElement? ParameterSet, OAuthRequest? OAuth);
+/// <param name="Gateway">For connectors reached through an on-premises data gateway: the id of a gateway cluster of the tenant.</param>
+public sealed record CreateConnectionRequest(string? Connector, string? DisplayName, Dictionary<string, JsonElement>? Parameters, JsonElement? ParameterSet, OAuthRequest? OAuth,
+    string? Gateway = null);
 
 /// <summary>Body of <c>POST .../connections/{cid}/shares</c>.</summary>
 public sealed record ShareConnectionRequest(Guid? UserId);
@@ -24,11 +26,11 @@ public sealed record ShareConnectionRequest(Guid? UserId);
 /// <summary>A connection's OAuth settings as the API shows them (never the client secret or tokens).</summary>
 public sealed record OAuthResponse(string GrantType, string ClientId, string? Scopes, string? AuthorizationUrl, string TokenUrl, string? RedirectUri);
 
-/// <summary>A connection as the API shows it. Secret parameters appear by name only.</summary>
+/// <summary>A connection as the API shows it. Secret parameters appear by name only; <c>gateway</c> is the cluster of a gateway connection.</summary>
 public sealed record ConnectionResponse(
     Guid Id, string Connector, Guid EnvironmentId, Guid Owner, string? DisplayName, string Status, string? StatusReason,
     string? ParameterSet, IReadOnlyDictionary<string, string> Parameters, IReadOnlyList<string> SecretParameters, OAuthResponse? OAuth,
-    IReadOnlyList<Guid> SharedWith, DateTimeOffset CreatedAt, string? ConsentUrl = null);
+    IReadOnlyList<Guid> SharedWith, DateTimeOffset CreatedAt, string? ConsentUrl = null, Guid? Gateway = null);
 
 /// <summary>Connections over REST: <c>/api/v1/environments/{id}/connections</c>.</summary>
 internal static class ConnectionsApi
@@ -71,9 +73,20 @@ internal static class ConnectionsApi
             var plan = Plan(connector, body, out var error);
             if (plan is null)
             {
-                return error!.Value.Field == "gateway"
-                    ? Results.Problem(detail: error.Value.Message, statusCode: 501, title: "Not Implemented")
-                    : Problems.Invalid(error.Value.Field, error.Value.Message);
+                return Problems.Invalid(error!.Value.Field, error.Value.Message);
+            }
+
+            if (plan.Gateway is { } clusterId)
+            {
+                // The secret parameters are sealed for the cluster's key here and now; from this point the server cannot read them.
+                var (sealedPlan, gatewayError) = await GatewayCalls.SealForGatewayAsync(services.GetRequiredService<Causeway.Gateway.GatewayConnections>(), caller.TenantId,
+                    environment!, connector, plan, clusterId, ct);
+                if (sealedPlan is null)
+                {
+                    return Problems.Invalid(gatewayError!.Value.Field, gatewayError.Value.Message);
+                }
+
+                plan = sealedPlan;
             }
 
             var options = services.GetRequiredService<IOptions<ApiManagementOptions>>().Value;
@@ -253,13 +266,13 @@ internal static class ConnectionsApi
                 .Where(n => !c.Values.ContainsKey(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var oauth = c.OAuth is { } o ? new OAuthResponse(o.GrantType, o.ClientId, o.Scopes, o.AuthorizationUrl, o.TokenUrl, o.RedirectUri) : null;
         return new ConnectionResponse(c.Id, c.Connector, c.EnvironmentId, c.OwnerId, c.DisplayName, c.Status, c.StatusReason, c.ParameterSet,
-            c.Values, secretNames, oauth, c.SharedWith, c.CreatedAt);
+            c.Values, secretNames, oauth, c.SharedWith, c.CreatedAt, Gateway: GatewayCalls.ClusterOf(c, connector));
     }
 
     private static IEnumerable<ConnectionParameter> AllParameters(ConnectorDefinition connector) =>
         connector.ConnectionParameters.Concat(connector.ConnectionParameterSets.SelectMany(s => s.Parameters));
 
-    internal sealed record ConnectionPlan(string? ParameterSet, Dictionary<string, string> Values, ConnectionSecrets Secrets, OAuthConfig? OAuth);
+    internal sealed record ConnectionPlan(string? ParameterSet, Dictionary<string, string> Values, ConnectionSecrets Secrets, OAuthConfig? OAuth, Guid? Gateway = null);
 
     /// <summary>Validates the body against the connector's parameters; null with the field and message when it is wrong.</summary>
     internal static ConnectionPlan? Plan(ConnectorDefinition connector, CreateConnectionRequest body, out (string Field, string Message)? error)
@@ -302,14 +315,57 @@ internal static class ConnectionsApi
             return null;
         }
 
-        if (connector.RequiresGateway || declared.Any(p => p.Type == ConnectionParameterType.GatewaySetting))
+        // A gateway connector's connection names its gateway cluster in "gateway" (or in its gatewaySetting parameter).
+        var gatewayParameter = declared.FirstOrDefault(p => p.Type == ConnectionParameterType.GatewaySetting);
+        var gatewayText = body.Gateway;
+        if (gatewayParameter is not null && given.FirstOrDefault(g => string.Equals(g.Key, gatewayParameter.Name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } inline)
         {
-            error = ("gateway", $"Connector '{connector.Name}' needs an on-premises data gateway; gateway connections are not available yet.");
+            var text = inline.Value.ValueKind == JsonValueKind.String ? inline.Value.GetString() : inline.Value.GetRawText();
+            if (gatewayText is not null && !string.Equals(gatewayText, text, StringComparison.OrdinalIgnoreCase))
+            {
+                error = ("gateway", $"'gateway' and the parameter '{gatewayParameter.Name}' name different gateway clusters; give one.");
+                return null;
+            }
+
+            gatewayText = text;
+        }
+
+        Guid? gateway = null;
+        if (connector.RequiresGateway || gatewayParameter is not null)
+        {
+            if (string.IsNullOrWhiteSpace(gatewayText))
+            {
+                error = ("gateway", $"Connector '{connector.Name}' reaches its data source through an on-premises data gateway: give \"gateway\", the id of one of the tenant's gateway clusters (GET /api/v1/gateways).");
+                return null;
+            }
+
+            if (!Guid.TryParse(gatewayText, out var id))
+            {
+                error = ("gateway", $"'gateway' must be the id of a gateway cluster (a GUID), not '{TenancyApi.Shorten(gatewayText)}'.");
+                return null;
+            }
+
+            if (body.OAuth is not null)
+            {
+                error = ("oauth", "A gateway connection cannot use OAuth: its credentials go to the gateway.");
+                return null;
+            }
+
+            gateway = id;
+        }
+        else if (body.Gateway is not null)
+        {
+            error = ("gateway", $"Connector '{connector.Name}' does not use an on-premises data gateway; leave 'gateway' out.");
             return null;
         }
 
         var values2 = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var secrets = new ConnectionSecrets();
+        if (gateway is { } cluster)
+        {
+            values2[gatewayParameter?.Name ?? GatewayCalls.GatewayValue] = cluster.ToString();
+        }
+
         foreach (var (key, value) in given)
         {
             var parameter = declared.FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
@@ -317,6 +373,11 @@ internal static class ConnectionsApi
             {
                 error = ($"parameters.{key}", $"Connector '{connector.Name}' has no connection parameter '{TenancyApi.Shorten(key)}'; it has: {Names(declared.Select(p => p.Name))}.");
                 return null;
+            }
+
+            if (parameter.Type == ConnectionParameterType.GatewaySetting)
+            {
+                continue;
             }
 
             if (parameter.Type == ConnectionParameterType.OAuthSetting)
@@ -349,7 +410,8 @@ internal static class ConnectionsApi
             }
         }
 
-        var missing = declared.Where(p => p.Required && p.Type is not ConnectionParameterType.OAuthSetting && !values2.ContainsKey(p.Name) && !secrets.Parameters.ContainsKey(p.Name)).ToList();
+        var missing = declared.Where(p => p.Required && p.Type is not (ConnectionParameterType.OAuthSetting or ConnectionParameterType.GatewaySetting)
+            && !values2.ContainsKey(p.Name) && !secrets.Parameters.ContainsKey(p.Name)).ToList();
         if (missing.Count > 0)
         {
             error = ($"parameters.{missing[0].Name}", $"Connector '{connector.Name}' needs the connection parameter(s) {Names(missing.Select(p => p.Name))}.");
@@ -359,7 +421,7 @@ internal static class ConnectionsApi
         OAuthConfig? oauth = null;
         var oauthParameter = declared.FirstOrDefault(p => p.Type == ConnectionParameterType.OAuthSetting);
         var scheme = connector.SecuritySchemes.FirstOrDefault(s => s.Kind == SecuritySchemeKind.OAuth2);
-        var usesOAuth = body.OAuth is not null || oauthParameter is not null || (scheme is not null && connector.SecuritySchemes.Count == 1);
+        var usesOAuth = gateway is null && (body.OAuth is not null || oauthParameter is not null || (scheme is not null && connector.SecuritySchemes.Count == 1));
         if (usesOAuth)
         {
             var settings = oauthParameter?.Raw["oAuthSettings"];
@@ -398,7 +460,7 @@ internal static class ConnectionsApi
             oauth = new OAuthConfig(grant, clientId, scopes, authorizationUrl, tokenUrl!, IsHttpUrl(refreshUrl) ? refreshUrl : null, null, oauthParameter?.Name ?? "token");
         }
 
-        return new ConnectionPlan(setName, values2, secrets, oauth);
+        return new ConnectionPlan(setName, values2, secrets, oauth, gateway);
     }
 
     private static bool IsHttpUrl(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https";

@@ -138,8 +138,8 @@ public sealed class CatalogAndConnectionsApiTests(ApimFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("no connection parameter 'colour'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, noConnector.StatusCode);
-        Assert.Equal(HttpStatusCode.NotImplemented, gateway.StatusCode);
-        Assert.Contains("gateway", await gateway.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, gateway.StatusCode);
+        Assert.Contains("give \"gateway\"", (await gateway.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, otherEnvironment.StatusCode);
     }
 
