@@ -241,22 +241,18 @@ internal sealed class QueryTranslator(EdmMapping map, SqlDialect dialect, QueryL
 
     private string OrderBy(List<OrderItem> order, bool byAlias)
     {
-        var parts = new List<string>();
+        var text = new StringBuilder();
         foreach (var o in order)
         {
-            var e = byAlias ? "q." + o.Alias : o.Expression;
-            var direction = o.Descending ? " DESC" : " ASC";
-
-            // OData sorts nulls first ascending; databases disagree, so say it explicitly in a way all three accept.
-            if (o.Nullable)
+            if (text.Length > 0)
             {
-                parts.Add($"CASE WHEN {e} IS NULL THEN 0 ELSE 1 END{direction}");
+                text.Append(", ");
             }
 
-            parts.Add(e + direction);
+            text.Append(dialect.OrderTerm(byAlias ? "q." + o.Alias : o.Expression, o.Descending, o.Nullable));
         }
 
-        return string.Join(", ", parts);
+        return text.ToString();
     }
 
     /// <summary>Rows strictly after the token's row in the ORDER BY above (nulls first ascending, last descending).</summary>
@@ -386,13 +382,7 @@ internal sealed class QueryTranslator(EdmMapping map, SqlDialect dialect, QueryL
         for (var clause = expand.OrderByOption; clause is not null; clause = clause.ThenBy)
         {
             var value = Node(clause.Expression, scope.With(clause.RangeVariable.Name, alias, target), null, 1);
-            var direction = clause.Direction == OrderByDirection.Descending ? " DESC" : " ASC";
-            if (value.Nullable)
-            {
-                order.Add($"CASE WHEN {value.Text} IS NULL THEN 0 ELSE 1 END{direction}");
-            }
-
-            order.Add(value.Text + direction);
+            order.Add(dialect.OrderTerm(value.Text, clause.Direction == OrderByDirection.Descending, value.Nullable));
         }
 
         order.AddRange(target.Key.Select(k => $"{alias}.{dialect.Quote(k)} ASC"));

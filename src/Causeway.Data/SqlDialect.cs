@@ -35,6 +35,13 @@ public abstract class SqlDialect
 
     internal abstract string TrueLiteral { get; }
 
+    /// <summary>
+    /// One ORDER BY term with OData's null order: null before every value ascending, after every value descending.
+    /// SQLite and SQL Server sort NULL as the lowest value, which is exactly that, so the plain term is emitted (and an
+    /// index on the expression can serve the order); PostgreSQL sorts NULL as the highest value and says so explicitly.
+    /// </summary>
+    internal virtual string OrderTerm(string expression, bool descending, bool nullable) => expression + (descending ? " DESC" : " ASC");
+
     /// <summary>Appends LIMIT/OFFSET (or OFFSET/FETCH) after ORDER BY; both are parameters.</summary>
     internal abstract void AppendPaging(StringBuilder sql, string? limitParameter, string? offsetParameter);
 
@@ -173,6 +180,10 @@ internal sealed class SqliteDialect : SqlDialect
 
 internal sealed class PostgreSqlDialect : SqlDialect
 {
+    internal override string OrderTerm(string expression, bool descending, bool nullable) =>
+        !nullable ? base.OrderTerm(expression, descending, nullable)
+        : descending ? expression + " DESC NULLS LAST" : expression + " ASC NULLS FIRST";
+
     public override string Name => "postgresql";
 
     internal override string TrueLiteral => "TRUE";

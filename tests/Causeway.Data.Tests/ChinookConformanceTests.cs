@@ -218,18 +218,22 @@ public abstract partial class ChinookConformanceTests
         Assert.Equal(Convert.ToInt64(expected[0][0], CultureInfo.InvariantCulture), result.GetProperty("@odata.count").GetInt64());
     }
 
-    [Fact]
-    public async Task SkipToken_PagingThroughAllRowsOnNullableOrder_VisitsEveryRowOnceInOrder()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SkipToken_PagingThroughAllRowsOnNullableOrder_VisitsEveryRowOnceInOrder(bool descending)
     {
         await using var db = await OpenAsync();
         var all = (await Rows(db, "SELECT {TrackId}, {Composer}, {Name} FROM {Track}"))
             .Select(r => (Id: Convert.ToInt64(r[0], CultureInfo.InvariantCulture), Composer: (string?)r[1], Name: (string)r[2]!)).ToList();
-        var expected = all
-            .OrderBy(t => t.Composer is null ? 0 : 1).ThenBy(t => t.Composer, StringComparer.Ordinal)
-            .ThenByDescending(t => t.Name, StringComparer.Ordinal).ThenBy(t => t.Id)
-            .Select(t => t.Id).ToList();
+
+        // OData: null sorts before every value ascending, after every value descending.
+        var byComposer = descending
+            ? all.OrderBy(t => t.Composer is null ? 1 : 0).ThenByDescending(t => t.Composer, StringComparer.Ordinal)
+            : all.OrderBy(t => t.Composer is null ? 0 : 1).ThenBy(t => t.Composer, StringComparer.Ordinal);
+        var expected = byComposer.ThenByDescending(t => t.Name, StringComparer.Ordinal).ThenBy(t => t.Id).Select(t => t.Id).ToList();
         var limits = new QueryLimits { PageSize = 400, AllowSkip = false };
-        var query = "$orderby={Composer},{Name} desc&$select={TrackId}&$count=true";
+        var query = $"$orderby={{Composer}}{(descending ? " desc" : "")},{{Name}} desc&$select={{TrackId}}&$count=true";
         var seen = new List<long>();
         var pages = 0;
         while (true)

@@ -20,7 +20,7 @@ public sealed class SqlTranslationTests
         Assert.Equal(
             "SELECT t0.\"productid\" AS c0, t0.\"name\" AS c1, t0.\"versionnumber\" AS c2, t0.\"price\" AS o0 FROM \"product\" t0 " +
             "WHERE ((t0.\"name\" = @p0) AND (t0.\"price\" > @p1)) " +
-            "ORDER BY CASE WHEN t0.\"price\" IS NULL THEN 0 ELSE 1 END DESC, t0.\"price\" DESC, t0.\"productid\" ASC LIMIT @p2",
+            "ORDER BY t0.\"price\" DESC, t0.\"productid\" ASC LIMIT @p2",
             plan.Sql);
         Assert.Equal(["O'Brien", 5d, 10L], plan.Parameters.Select(p => p.Value));
     }
@@ -32,7 +32,7 @@ public sealed class SqlTranslationTests
         Assert.Equal(
             "SELECT t0.\"productid\" AS c0, t0.\"name\" AS c1, t0.\"versionnumber\" AS c2, t0.\"price\" AS o0 FROM \"product\" t0 " +
             "WHERE ((t0.\"name\" = @p0) AND (t0.\"price\" > @p1)) " +
-            "ORDER BY CASE WHEN t0.\"price\" IS NULL THEN 0 ELSE 1 END DESC, t0.\"price\" DESC, t0.\"productid\" ASC LIMIT @p2 OFFSET @p3",
+            "ORDER BY t0.\"price\" DESC NULLS LAST, t0.\"productid\" ASC LIMIT @p2 OFFSET @p3",
             plan.Sql);
         Assert.Equal(["x", 5m, 10L, 20L], plan.Parameters.Select(p => p.Value));
     }
@@ -44,8 +44,20 @@ public sealed class SqlTranslationTests
         Assert.Equal(
             "SELECT t0.[productid] AS c0, t0.[name] AS c1, t0.[versionnumber] AS c2, t0.[price] AS o0 FROM [product] t0 " +
             "WHERE ((t0.[name] = @p0) AND (t0.[price] > @p1)) " +
-            "ORDER BY CASE WHEN t0.[price] IS NULL THEN 0 ELSE 1 END DESC, t0.[price] DESC, t0.[productid] ASC OFFSET @p3 ROWS FETCH NEXT @p2 ROWS ONLY",
+            "ORDER BY t0.[price] DESC, t0.[productid] ASC OFFSET @p3 ROWS FETCH NEXT @p2 ROWS ONLY",
             plan.Sql);
+    }
+
+    [Theory]
+    [InlineData("sqlite", "t0.\"price\" ASC, t0.\"name\" DESC, t0.\"productid\" ASC")]
+    [InlineData("postgresql", "t0.\"price\" ASC NULLS FIRST, t0.\"name\" DESC, t0.\"productid\" ASC")]
+    [InlineData("sqlserver", "t0.[price] ASC, t0.[name] DESC, t0.[productid] ASC")]
+    public void ParseQuery_OrderByNullableColumn_NullsFirstAscendingWithoutCaseExpressions(string dialect, string expected)
+    {
+        // A plain term lets an index on (price, key) serve the order; a CASE expression would force a sort.
+        var plan = TestSchema.Plan(Dialect(dialect), "$orderby=price,name desc&$select=name");
+        Assert.Contains($" ORDER BY {expected} ", plan.Sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("CASE", plan.Sql, StringComparison.Ordinal);
     }
 
     [Theory]
