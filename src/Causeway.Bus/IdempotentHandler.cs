@@ -5,14 +5,14 @@ namespace Causeway.Bus;
 /// <summary>
 /// Wraps a handler so that a request carrying an <see cref="BusIncomingRequest.IdempotencyKey"/> is carried out at most
 /// once: a retry with the same key (after a lost reply, or while the first is still running) gets the first one's answer
-/// — status, head, body, or its error — instead of running again. Requests without a key pass straight through.
+/// — status, head and body — instead of running again. Requests without a key pass straight through.
 /// </summary>
 /// <remarks>
 /// Memory is bounded: answers are kept for <see cref="KeepFor"/> after they complete, at most <see cref="MaxEntries"/>
 /// of them (the oldest go first), and a body is kept only up to <see cref="MaxResultBytes"/> (a retry of a request
 /// whose answer was larger is refused with <c>duplicate-request</c> rather than run twice). The same key with another
-/// operation or body is refused (<c>idempotency-key-reused</c>). A first attempt that was cancelled (deadline,
-/// caller) did not complete, so it is forgotten and the retry runs. The record lives in this process only: a retry
+/// operation or body is refused (<c>idempotency-key-reused</c>). A first attempt that failed or was cancelled applied
+/// nothing (handlers that write do so in one transaction), so it is forgotten and the retry runs. The record lives in this process only: a retry
 /// that reaches another member of the cluster is not recognised. Thread-safe.
 /// </remarks>
 public sealed class IdempotentHandler(IBusHandler inner) : IBusHandler
@@ -98,15 +98,11 @@ public sealed class IdempotentHandler(IBusHandler inner) : IBusHandler
         try
         {
             await inner.HandleAsync(request, recorder, cancellationToken);
-            Complete(entry, new Result(recorder.Status ?? 204, recorder.Head, recorder.Overflowed ? null : recorder.Body.ToArray(), null));
         }
-        catch (BusException e)
+        catch
         {
-            Complete(entry, new Result(0, default, null, e));
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
+            // Failed or cancelled: the handler applied nothing (writes are transactional), so forget the key; a retry, or a
+            // duplicate waiting for this attempt, runs the request again.
             lock (_lock)
             {
                 Forget(entry);
@@ -115,11 +111,8 @@ public sealed class IdempotentHandler(IBusHandler inner) : IBusHandler
             entry.Result.TrySetResult(null);
             throw;
         }
-        catch (Exception)
-        {
-            Complete(entry, new Result(0, default, null, new BusException("gateway-error", "The first attempt of this request failed on the gateway; the error is in the gateway's log.")));
-            throw;
-        }
+
+        Complete(entry, new Result(recorder.Status ?? 204, recorder.Head, recorder.Overflowed ? null : recorder.Body.ToArray()));
     }
 
     private void Complete(Entry entry, Result result)
@@ -130,11 +123,6 @@ public sealed class IdempotentHandler(IBusHandler inner) : IBusHandler
 
     private static async Task ReplayAsync(Result result, IBusResponseWriter response, CancellationToken cancellationToken)
     {
-        if (result.Error is { } error)
-        {
-            throw new BusException(error.Kind, error.Code, error.Message);
-        }
-
         if (result.Body is null)
         {
             throw new BusException("duplicate-request", "A request with this idempotency key was already carried out; its answer was too large to keep for a retry.");
@@ -191,7 +179,7 @@ public sealed class IdempotentHandler(IBusHandler inner) : IBusHandler
         public TaskCompletionSource<Result?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record Result(int Status, ReadOnlyMemory<byte> Head, byte[]? Body, BusException? Error);
+    private sealed record Result(int Status, ReadOnlyMemory<byte> Head, byte[]? Body);
 
     /// <summary>Passes the answer through and keeps a copy (up to a limit).</summary>
     private sealed class RecordingWriter(IBusResponseWriter inner, int limit) : IBusResponseWriter

@@ -277,6 +277,21 @@ public abstract class BusConformanceTests : IAsyncLifetime
         var reused = await Assert.ThrowsAsync<BusException>(() => SendAsync("w1", "{\"name\":\"other\"}"));
         Assert.Equal("idempotency-key-reused", reused.Code);
         Assert.Equal(2, Volatile.Read(ref applied));
+
+        // A first attempt that failed applied nothing: its retry runs.
+        var attempts = 0;
+        Handler.Handle = async (request, response, ct) =>
+        {
+            if (Interlocked.Increment(ref attempts) == 1)
+            {
+                throw new BusException("datasource-unreachable", "The database does not answer.");
+            }
+
+            await response.StartAsync(201, default, ct);
+        };
+        await Assert.ThrowsAsync<BusException>(() => SendAsync("w3", "y"));
+        Assert.StartsWith("201", await SendAsync("w3", "y"), StringComparison.Ordinal);
+        Assert.Equal(2, Volatile.Read(ref attempts));
     }
 
     protected sealed class DelegateHandler : IBusHandler

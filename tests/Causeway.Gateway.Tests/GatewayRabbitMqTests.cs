@@ -49,4 +49,15 @@ public sealed class GatewayRabbitMqTests(RabbitMqServer broker) : IAsyncLifetime
         Assert.Contains(queues.Split('\n'), line => line.StartsWith(GatewayQueues.ClusterQueue(cluster), StringComparison.Ordinal) && line.TrimEnd().EndsWith("\t1", StringComparison.Ordinal));
         Assert.DoesNotContain(password, agent.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_WithoutBrokerUri_SaysWhatToGiveAndStaysConnected()
+    {
+        var dir = _folder.Combine("b");
+        var (cluster, member) = await Agents.RegisterAsync(_host, dir, "no-broker");
+        await using var agent = Agents.Start(dir);
+
+        await Agents.WaitForStatusAsync(_host, cluster, member, "online");
+        await Poll.UntilAsync(() => agent.Output.Contains("--rabbitmq-uri-file", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the agent to say it needs the broker URI");
+    }
 }

@@ -73,6 +73,31 @@ public sealed class RabbitMqBusTests(RabbitMqServer broker) : BusConformanceTest
     }
 
     [Fact]
+    public async Task SendAsync_NobodyTakesItBeforeTheDeadline_ExpiresInTheQueueAndNeverRuns()
+    {
+        var queue = $"causeway.test.{Guid.NewGuid():N}";
+        var ran = new List<string>();
+        Handler.Handle = (request, response, ct) =>
+        {
+            lock (ran)
+            {
+                ran.Add(request.Operation);
+            }
+
+            return Task.CompletedTask;
+        };
+
+        var error = await Assert.ThrowsAsync<BusException>(() =>
+            _client.SendAsync(queue, new BusRequest("late", default) { Deadline = DateTimeOffset.UtcNow.AddMilliseconds(300) }, CancellationToken.None));
+        await using var member = await RabbitMqBusListener.StartAsync(Options(), queue, queue + ".member.", Handler, 4, 0, CancellationToken.None);
+        await using var fresh = await _client.SendAsync(queue, new BusRequest("fresh", default), CancellationToken.None);
+
+        Assert.Equal(BusErrorKind.DeadlineExceeded, error.Kind);
+        Assert.Equal(204, fresh.Status);
+        Assert.Equal(["fresh"], ran);
+    }
+
+    [Fact]
     public async Task MemberUser_OfOneCluster_CannotConsumeOrPublishToAnotherClustersQueue()
     {
         var mine = Guid.NewGuid();
