@@ -18,24 +18,17 @@ internal sealed record ConnectorWriteMessage(Guid ClusterId, DataSourceDescripto
 /// <summary>
 /// Row writes of connector connections (the built-in "SQL via gateway" connector through API management): insert, update
 /// or delete one row with the Data engine's parameterized statements, then answer with the row as it is now. Every write
-/// carries an idempotency key: the answer is remembered per data source and key (at least <see cref="Remember"/>, at most
-/// 10,000 answers before older ones are dropped), so a retry
-/// of a write this member already carried out gets the same answer instead of a second change (and a duplicate that
-/// arrives while the first is running waits for it). SQLite files are opened read-write here, unlike for reads.
-/// Thread-safe.
+/// must carry an idempotency key; the <see cref="IdempotentHandler"/> that wraps the agent's handler (see AgentRunner)
+/// replays the first answer to a retry with the same key instead of writing twice. SQLite files are opened read-write
+/// here, unlike for reads. Thread-safe.
 /// </summary>
 internal static class ConnectorWrites
 {
     /// <summary>The bus operation (the server's <c>GatewayConnectionOperations.Write</c>).</summary>
     public const string Operation = "connector.write";
 
-    /// <summary>How long the answer of a write is kept for a retry with the same idempotency key.</summary>
-    public static readonly TimeSpan Remember = TimeSpan.FromMinutes(15);
-
-    private const int MaxRemembered = 10_000;
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
     private static readonly ConcurrentDictionary<(Guid Source, DateTimeOffset Version), Lazy<Task<DataEngine>>> Engines = new();
-    private static readonly ConcurrentDictionary<string, (Lazy<Task<Answer>> Answer, DateTimeOffset At)> Done = new(StringComparer.Ordinal);
 
     public static async Task HandleAsync(Guid clusterId, RSA privateKey, Action<string> log, BusIncomingRequest request, IBusResponseWriter response, CancellationToken cancellationToken)
     {
@@ -55,21 +48,7 @@ internal static class ConnectorWrites
             throw new BusException("bad-request", $"Unknown write kind '{message.Kind}'.");
         }
 
-        Prune();
-        var memo = $"{message.DataSource.Id:N}:{request.IdempotencyKey}";
-        var entry = Done.GetOrAdd(memo, _ => (new Lazy<Task<Answer>>(() => RunAsync(clusterId, privateKey, log, message, cancellationToken)), DateTimeOffset.UtcNow));
-        Answer answer;
-        try
-        {
-            answer = await entry.Answer.Value.WaitAsync(cancellationToken);
-        }
-        catch
-        {
-            // Nothing was written (the failure came before or from the statement): a retry may try again.
-            Done.TryRemove(new KeyValuePair<string, (Lazy<Task<Answer>>, DateTimeOffset)>(memo, entry));
-            throw;
-        }
-
+        var answer = await RunAsync(clusterId, privateKey, log, message, cancellationToken);
         await response.StartAsync(answer.Status, JsonSerializer.SerializeToUtf8Bytes(new DataResponseHead(answer.ContentType, null), Web), cancellationToken);
         if (answer.Body.Length > 0)
         {
@@ -198,23 +177,6 @@ internal static class ConnectorWrites
         {
             Engines.TryRemove((source.Id, source.Version), out _);
             throw;
-        }
-    }
-
-    private static void Prune()
-    {
-        if (Done.Count < MaxRemembered)
-        {
-            return;
-        }
-
-        var cutoff = DateTimeOffset.UtcNow - Remember;
-        foreach (var (key, value) in Done)
-        {
-            if (value.At < cutoff)
-            {
-                Done.TryRemove(key, out _);
-            }
         }
     }
 
