@@ -37,6 +37,7 @@ public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry, G
         }
 
         var busy = 0;
+        BusException? lost = null;
         foreach (var session in online)
         {
             if (!session.TryAcquire(cluster.MemberConcurrencyLimit))
@@ -54,6 +55,8 @@ public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry, G
             }
             catch (BusException e) when (e.Kind == BusErrorKind.Disconnected)
             {
+                // Not answered: try the next member (through the broker, another member may take it).
+                lost = e;
                 session.Release();
             }
             catch
@@ -65,7 +68,9 @@ public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry, G
 
         throw new GatewayUnavailableException(busy == online.Count
             ? $"Every online member of gateway cluster '{cluster.Name}' is at its limit of {cluster.MemberConcurrencyLimit} concurrent requests; retry later."
-            : $"Gateway cluster '{cluster.Name}' has no member that answered; the members disconnected.");
+            : broker.Enabled && lost is not null
+                ? $"Gateway cluster '{cluster.Name}' did not answer through the message broker: {lost.Message}"
+                : $"Gateway cluster '{cluster.Name}' has no member that answered; the members disconnected.");
     }
 
     private sealed class SlotResponse(IBusResponse inner, MemberSession session) : IBusResponse

@@ -26,7 +26,7 @@ public sealed class GatewayRabbitMqTests(RabbitMqServer broker) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Query_ThroughTheClustersQueue_AgentWithItsClusterUserAnswers()
+    public async Task Query_ThroughTheClustersQueue_AgentWithItsClusterUserAnswers_AlsoAfterTheBrokerRestarts()
     {
         var dir = _folder.Combine("a");
         var (cluster, member) = await Agents.RegisterAsync(_host, dir, "hq");
@@ -48,6 +48,22 @@ public sealed class GatewayRabbitMqTests(RabbitMqServer broker) : IAsyncLifetime
         Assert.Equal(["AC/DC", "Accept", "Aerosmith"], (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("value").EnumerateArray().Select(v => v.GetProperty("Name").GetString()));
         Assert.Contains(queues.Split('\n'), line => line.StartsWith(GatewayQueues.ClusterQueue(cluster), StringComparison.Ordinal) && line.TrimEnd().EndsWith("\t1", StringComparison.Ordinal));
         Assert.DoesNotContain(password, agent.Output, StringComparison.Ordinal);
+
+        // The broker restarts: meanwhile a clear 503 naming the cluster, then the server and the agent recover by themselves.
+        await broker.StopAsync();
+        try
+        {
+            var down = await client.GetAsync(url + "Artist?$top=1");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+            Assert.Contains("'hq'", await down.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await broker.StartAsync();
+        }
+
+        await Poll.UntilAsync(async () => (await client.GetAsync(url + "Artist?$top=1")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60),
+            "a query through the gateway to succeed after the broker restarted");
     }
 
     [Fact]
