@@ -7,7 +7,7 @@ namespace Causeway.Gateway.Benchmarks;
 
 /// <summary>
 /// <c>causeway-gateway</c> as its own process, from its own build folder: <c>register</c> (a new cluster), then <c>run</c>
-/// with the recovery key in its environment variable rather than on the command line.
+/// with the recovery key (and the broker URI, over RabbitMQ) in environment variables rather than on the command line.
 /// </summary>
 internal sealed class AgentProcess : IAsyncDisposable
 {
@@ -53,27 +53,47 @@ internal sealed class AgentProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<AgentProcess> RegisterAndRunAsync(Uri server, string token, string certificatePath, string dataDir)
+    /// <summary><c>causeway-gateway register</c>: a new cluster with this agent as its first member.</summary>
+    public static async Task<(Guid ClusterId, Guid MemberId)> RegisterAsync(Uri server, string token, string certificatePath, string dataDir)
     {
-        using (var register = Start("register", "--server", server.ToString(), "--token", token, "--name", "bench", "--region", "unitedstates",
-            "--recovery-key", RecoveryKey, "--data-dir", dataDir, "--trust-certificate", certificatePath, "--json", "--kdf-iterations", "100000"))
+        using var register = Start(new Dictionary<string, string>(), "register", "--server", server.ToString(), "--token", token, "--name", "bench", "--region", "unitedstates",
+            "--recovery-key", RecoveryKey, "--data-dir", dataDir, "--trust-certificate", certificatePath, "--json", "--kdf-iterations", "100000");
+        var stdout = register.StandardOutput.ReadToEndAsync();
+        var stderr = register.StandardError.ReadToEndAsync();
+        await register.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        if (register.ExitCode != 0)
         {
-            var stdout = register.StandardOutput.ReadToEndAsync();
-            var stderr = register.StandardError.ReadToEndAsync();
-            await register.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-            if (register.ExitCode != 0)
+            throw new InvalidOperationException($"causeway-gateway register exited with {register.ExitCode}: {await stderr}");
+        }
+
+        var json = JsonDocument.Parse((await stdout).Trim()).RootElement;
+        return (json.GetProperty("clusterId").GetGuid(), json.GetProperty("memberId").GetGuid());
+    }
+
+    /// <summary><c>causeway-gateway run</c> of a registered member; <paramref name="environment"/> adds variables (e.g. the broker URI).</summary>
+    public static AgentProcess Run(string dataDir, Guid clusterId, Guid memberId, IReadOnlyDictionary<string, string> environment)
+    {
+        var run = Start(environment, "run", "--data-dir", dataDir);
+        var agent = new AgentProcess(run, clusterId, memberId);
+        run.OutputDataReceived += (_, e) => agent.Append(e.Data);
+        run.ErrorDataReceived += (_, e) => agent.Append(e.Data);
+        run.BeginOutputReadLine();
+        run.BeginErrorReadLine();
+        return agent;
+    }
+
+    /// <summary>Polls the agent's output until it contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited || watch.Elapsed > timeout)
             {
-                throw new InvalidOperationException($"causeway-gateway register exited with {register.ExitCode}: {await stderr}");
+                throw new TimeoutException($"The agent did not print '{text}' within {timeout.TotalSeconds} s: {Output}");
             }
 
-            var json = JsonDocument.Parse((await stdout).Trim()).RootElement;
-            var run = Start("run", "--data-dir", dataDir);
-            var agent = new AgentProcess(run, json.GetProperty("clusterId").GetGuid(), json.GetProperty("memberId").GetGuid());
-            run.OutputDataReceived += (_, e) => agent.Append(e.Data);
-            run.ErrorDataReceived += (_, e) => agent.Append(e.Data);
-            run.BeginOutputReadLine();
-            run.BeginErrorReadLine();
-            return agent;
+            await Task.Delay(100);
         }
     }
 
@@ -111,7 +131,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static Process Start(params string[] args)
+    private static Process Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Program);
@@ -121,6 +141,11 @@ internal sealed class AgentProcess : IAsyncDisposable
         }
 
         start.Environment["CAUSEWAY_GATEWAY_RECOVERY_KEY"] = RecoveryKey;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         return Process.Start(start) ?? throw new InvalidOperationException("causeway-gateway did not start.");
     }
 
