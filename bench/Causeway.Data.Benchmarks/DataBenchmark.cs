@@ -45,9 +45,19 @@ internal static class DataBenchmark
         var output = Console.Out;
         output.WriteLine($"load before: {await UptimeAsync()}");
         output.WriteLine($"{System.Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        if (args.Contains("--profile"))
+        {
+            TranslationBenchmark.Profile(output);
+        }
+
         if (!skipTranslation)
         {
             TranslationBenchmark.Run(output);
+        }
+
+        if (args.Contains("--translation-only"))
+        {
+            return 0;
         }
 
         PostgresServer? postgres = null;

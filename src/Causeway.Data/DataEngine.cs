@@ -20,7 +20,8 @@ namespace Causeway.Data;
 /// the database (json_group_array / json_agg / FOR JSON PATH), so a page with expansions is still one round trip and
 /// one reader. Rows stream from the reader into a <see cref="Utf8JsonWriter"/>; nothing materializes the page.
 /// Paging is keyset: ORDER BY always ends with the key, and the $skiptoken carries the last row's order values.
-/// Plans for identical requests are cached (they are immutable), so repeated queries skip parsing.
+/// Plans for identical requests are cached (they are immutable), so repeated queries skip parsing; a by-key read's
+/// plan serves every key (only the key is parsed). A plan enters the cache the second time its request is seen.
 /// Thread-safe: one instance serves concurrent requests.
 /// </remarks>
 public sealed class DataEngine
@@ -28,6 +29,7 @@ public sealed class DataEngine
     private const int PlanCacheCapacity = 2048;
     private readonly EdmMapping _map;
     private readonly ConcurrentDictionary<string, QueryPlan> _plans = new(StringComparer.Ordinal);
+    private readonly int[] _seen = new int[4096];
 
     /// <summary>Builds the EDM model of <paramref name="schema"/>; throws <see cref="ArgumentException"/> if the schema is inconsistent.</summary>
     public DataEngine(DataSchema schema, SqlDialect dialect)
@@ -47,6 +49,9 @@ public sealed class DataEngine
     /// <summary>The EDM model (for callers that need ODL themselves).</summary>
     public IEdmModel Model => _map.Model;
 
+    /// <summary>The model and the way back to tables (for the translation profile in the benchmarks).</summary>
+    internal EdmMapping Mapping => _map;
+
     /// <summary>
     /// Parses and translates a read: <c>GET {entitySet}</c> or, with <paramref name="key"/> (the text inside the
     /// parentheses, e.g. <c>5</c> or <c>'ALFKI'</c>), <c>GET {entitySet}({key})</c>.
@@ -58,14 +63,15 @@ public sealed class DataEngine
         ArgumentNullException.ThrowIfNull(entitySet);
         ArgumentNullException.ThrowIfNull(queryOptions);
         limits ??= Default;
-        var cacheKey = CacheKey(entitySet, key, queryOptions, limits);
+        var cacheKey = CacheKey(entitySet, key is not null, queryOptions, limits);
         if (cacheKey is not null && _plans.TryGetValue(cacheKey, out var cached))
         {
-            return cached;
+            // One plan serves every key of the entity set: the key is parsed (by ODL, as on a miss) and its parameters replaced.
+            return key is null ? cached : cached.WithKey(QueryTranslator.ParseKey(_map, entitySet, cached.Shape.Entity.Table, key), Dialect);
         }
 
         var plan = new QueryTranslator(_map, Dialect, limits).Translate(entitySet, key, queryOptions);
-        if (cacheKey is not null)
+        if (cacheKey is not null && SeenBefore(cacheKey))
         {
             if (_plans.Count >= PlanCacheCapacity)
             {
@@ -281,7 +287,26 @@ public sealed class DataEngine
         return key.Count == 1 ? Literal(key.Values.First()) : string.Join(",", table.Key.Select(k => k + "=" + Literal(key.GetValueOrDefault(k))));
     }
 
-    private static string? CacheKey(string entitySet, string? key, IDictionary<string, string> options, QueryLimits limits)
+    /// <summary>
+    /// Admission to the plan cache: a plan is stored the second time its cache key is seen (within the memory of a small
+    /// table of key hashes), so a stream of one-off queries does not fill the cache with plans that are never used again
+    /// and are only garbage for the collector to promote. A hash collision only admits a plan early.
+    /// </summary>
+    private bool SeenBefore(string cacheKey)
+    {
+        var hash = StringComparer.Ordinal.GetHashCode(cacheKey) | 1;
+        ref var slot = ref _seen[(uint)hash % (uint)_seen.Length];
+        if (Volatile.Read(ref slot) == hash)
+        {
+            return true;
+        }
+
+        Volatile.Write(ref slot, hash);
+        return false;
+    }
+
+    /// <summary>The plan-cache key: entity set, whether a key is addressed (not which), the limits and the options in name order; null when not cached.</summary>
+    internal static string? CacheKey(string entitySet, bool byKey, IDictionary<string, string> options, QueryLimits limits)
     {
         // Only plain reads without a skip token repeat often enough to be worth caching.
         if (options.ContainsKey("$skiptoken"))
@@ -289,10 +314,26 @@ public sealed class DataEngine
             return null;
         }
 
-        var text = new System.Text.StringBuilder(entitySet).Append('\u0001').Append(key).Append('\u0001').Append(limits.ToString());
-        foreach (var (name, value) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        var text = new System.Text.StringBuilder(128).Append(entitySet).Append(byKey ? "\u0001k" : "\u0001")
+            .Append('\u0001').Append(limits.PageSize).Append(',').Append(limits.MaxPageSize).Append(',').Append(limits.AllowSkip ? '1' : '0')
+            .Append(',').Append(limits.MaxExpansionDepth).Append(',').Append(limits.MaxExpansionCount).Append(',').Append(limits.MaxFilterDepth)
+            .Append(',').Append(limits.MaxQueryOptionLength).Append(',').Append(limits.MaxInListCount);
+        if (options.Count == 1)
         {
-            text.Append('\u0001').Append(name).Append('\u0002').Append(value);
+            foreach (var (name, value) in options)
+            {
+                text.Append('\u0001').Append(name).Append('\u0002').Append(value);
+            }
+
+            return text.ToString();
+        }
+
+        var names = new string[options.Count];
+        options.Keys.CopyTo(names, 0);
+        Array.Sort(names, StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            text.Append('\u0001').Append(name).Append('\u0002').Append(options[name]);
         }
 
         return text.ToString();

@@ -54,7 +54,33 @@ public sealed class QueryPlan
     public bool IsSingleEntity => Shape.IsSingleEntity;
 
     internal PlanShape Shape { get; }
+
+    /// <summary>The same statement for another key of the same entity set (the key's parameters replaced).</summary>
+    internal QueryPlan WithKey(List<(ColumnSchema Column, object Value)> key, SqlDialect dialect)
+    {
+        var parameters = new QueryParameter[Parameters.Count];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = Parameters[i];
+        }
+
+        foreach (var slot in Shape.KeySlots)
+        {
+            foreach (var (column, value) in key)
+            {
+                if (column.Name == slot.Column.Name)
+                {
+                    parameters[slot.Parameter] = new QueryParameter(parameters[slot.Parameter].Name, dialect.ToProviderValue(Values.ToCanonical(value, column.Type), column.Type));
+                }
+            }
+        }
+
+        return new QueryPlan(Sql, parameters, Shape);
+    }
 }
+
+/// <summary>Which parameter carries which key column of a by-key read.</summary>
+internal sealed record KeySlot(int Parameter, ColumnSchema Column);
 
 /// <summary>Which columns of the reader mean what.</summary>
 internal sealed class EntityShape(TableSchema table)
@@ -86,6 +112,9 @@ internal sealed class PlanShape(EntityShape entity)
     public required string ContextFragment { get; init; }
 
     public bool IsSingleEntity { get; init; }
+
+    /// <summary>For a by-key read: the parameters holding the key, so one plan serves every key.</summary>
+    public IReadOnlyList<KeySlot> KeySlots { get; init; } = [];
 
     public int? CountOrdinal { get; init; }
 

@@ -163,8 +163,39 @@ public sealed class SqlTranslationTests
     {
         var engine = new DataEngine(TestSchema.Create(), SqlDialect.Sqlite);
         var options = ChinookDatabases.ParseQueryString("$filter=price gt 2");
-        Assert.Same(engine.ParseQuery("products", null, options), engine.ParseQuery("products", null, options));
-        Assert.NotSame(engine.ParseQuery("products", null, options), engine.ParseQuery("products", null, options, new QueryLimits { PageSize = 10 }));
+
+        // Admission: the first sight translates only, the second translates and stores, later ones reuse.
+        var first = engine.ParseQuery("products", null, options);
+        var second = engine.ParseQuery("products", null, options);
+        Assert.NotSame(first, second);
+        Assert.Same(second, engine.ParseQuery("products", null, options));
+        Assert.Same(second, engine.ParseQuery("products", null, options));
+        var limited = new QueryLimits { PageSize = 10 };
+        engine.ParseQuery("products", null, options, limited);
+        Assert.NotSame(second, engine.ParseQuery("products", null, options, limited));
+    }
+
+    [Fact]
+    public void ParseQuery_ByKey_OnePlanServesEveryKey_KeyParsedEachTime()
+    {
+        var engine = new DataEngine(TestSchema.Create(), SqlDialect.Sqlite);
+        var options = ChinookDatabases.ParseQueryString("$select=name&$expand=category($select=name)");
+        var keys = Enumerable.Range(0, 4).Select(_ => Guid.NewGuid()).ToArray();
+        var plans = keys.Select(k => engine.ParseQuery("products", k.ToString(), options)).ToArray();
+        Assert.All(plans, p => Assert.Equal(plans[0].Sql, p.Sql));
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal([keys[i].ToString("D")], plans[i].Parameters.Select(p => p.Value));
+        }
+
+        Assert.Same(plans[2].Sql, plans[3].Sql);
+
+        // A bad key is refused whether or not the plan is cached, with the same message.
+        var refused = Assert.Throws<DataRequestException>(() => engine.ParseQuery("products", "not-a-guid", options));
+        Assert.Equal(400, refused.StatusCode);
+        var fresh = Assert.Throws<DataRequestException>(() => new DataEngine(TestSchema.Create(), SqlDialect.Sqlite).ParseQuery("products", "not-a-guid", options));
+        Assert.Equal(fresh.Message, refused.Message);
+        Assert.Equal(400, Assert.Throws<DataRequestException>(() => engine.ParseQuery("categories", "'x'", ChinookDatabases.ParseQueryString(""))).StatusCode);
     }
 
     [Fact]
