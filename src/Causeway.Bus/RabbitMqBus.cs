@@ -199,17 +199,21 @@ public sealed class RabbitMqBusClient : IAsyncDisposable
         if (request.Deadline is { } deadline)
         {
             var left = deadline - DateTimeOffset.UtcNow;
-            left = left > TimeSpan.Zero ? left : TimeSpan.Zero;
-            call.Timeout.CancelAfter(left);
+            call.Timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
             headers["deadline"] = deadline.ToUnixTimeMilliseconds();
-            // A request nobody picked up before its deadline expires in the queue instead of running late.
-            properties.Expiration = ((long)Math.Ceiling(left.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Timeout.Token);
         try
         {
             await DeclareAsync(queue, link.Token);
+            if (request.Deadline is { } expires)
+            {
+                // A request nobody picked up before its deadline expires in the queue instead of running late.
+                var left = Math.Max(0, (long)Math.Ceiling((expires - DateTimeOffset.UtcNow).TotalMilliseconds));
+                properties.Expiration = left.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             await PublishAsync("", queue, properties, request.Body, link.Token);
             return await call.Head.Task.WaitAsync(link.Token);
         }
@@ -689,6 +693,14 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
         }
 
         var deadline = RabbitMqBusTopology.Number(properties, "deadline") is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
+        if (deadline <= DateTimeOffset.UtcNow)
+        {
+            // Arrived too late (the broker drops expired requests only when they reach the head of the queue): never start it.
+            await SendErrorAsync(replyTo, id, "deadline-exceeded", "The request's deadline passed before a gateway member took it.");
+            await AckAsync(e.DeliveryTag, generation);
+            return;
+        }
+
         var request = new BusIncomingRequest(id, RabbitMqBusTopology.Text(properties, "operation") ?? "", e.Body.ToArray(), deadline,
             RabbitMqBusTopology.Text(properties, "idempotency-key"));
         var call = new Incoming(this, id, replyTo, e.DeliveryTag, generation, _stop.Token);

@@ -146,24 +146,7 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
         await StopAsync();
         if (_epmdPort != 0)
         {
-            try
-            {
-                var info = new ProcessStartInfo("epmd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-                foreach (var a in new[] { "-port", _epmdPort.ToString(CultureInfo.InvariantCulture), "-kill" })
-                {
-                    info.ArgumentList.Add(a);
-                }
-
-                using var epmd = Process.Start(info);
-                if (epmd is not null)
-                {
-                    await epmd.WaitForExitAsync();
-                }
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // No epmd on the path: the node started its own from the Erlang folder; nothing else to stop.
-            }
+            await StopEpmdAsync();
         }
 
         if (_root is not null && Directory.Exists(_root))
@@ -182,6 +165,43 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
     }
 
     ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
+
+    /// <summary>
+    /// Stops the node's own epmd. It refuses while it still lists the node that was just killed, so ask until its port is
+    /// closed.
+    /// </summary>
+    private async Task StopEpmdAsync()
+    {
+        if (!File.Exists("/usr/bin/epmd"))
+        {
+            return;
+        }
+
+        await Poll.UntilAsync(async () =>
+        {
+            var info = new ProcessStartInfo("/usr/bin/epmd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "-port", _epmdPort.ToString(CultureInfo.InvariantCulture), "-kill" })
+            {
+                info.ArgumentList.Add(a);
+            }
+
+            using (var epmd = Process.Start(info) ?? throw new InvalidOperationException("epmd did not start."))
+            {
+                await epmd.WaitForExitAsync();
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, _epmdPort);
+                return false;
+            }
+            catch (SocketException)
+            {
+                return true;
+            }
+        }, TimeSpan.FromSeconds(15), $"the node's epmd on port {_epmdPort} to stop");
+    }
 
     private void Environment(ProcessStartInfo info)
     {
