@@ -186,6 +186,12 @@ public sealed class DataEngine
         }
         catch (DbException ex) when (IsConstraintViolation(ex))
         {
+            if (await MissingReferenceAsync(connection, command, cancellationToken).ConfigureAwait(false) is { } missing)
+            {
+                throw new DataRequestException(404, DataErrorCodes.NotFound,
+                    $"'{missing.Navigation}@odata.bind' references {missing.Target}, which does not exist; nothing was written to '{table.EntitySetName}'.", ex);
+            }
+
             if (command.Kind == WriteKind.Insert)
             {
                 throw new DataRequestException(409, DataErrorCodes.DuplicateRecord, $"The row could not be created in '{table.EntitySetName}': a row with that key exists or a required, unique or referenced value is wrong.", ex);
@@ -197,6 +203,29 @@ public sealed class DataEngine
         {
             throw DatabaseFailure(ex);
         }
+    }
+
+    /// <summary>After a constraint violation: the first bound row that does not exist, or null (also when the database cannot say).</summary>
+    private static async Task<BoundReference?> MissingReferenceAsync(DbConnection connection, WriteCommand command, CancellationToken cancellationToken)
+    {
+        foreach (var bound in command.Bound)
+        {
+            try
+            {
+                await using var exists = CreateCommand(connection, bound.ExistsSql, [bound.Key]);
+                if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null or DBNull)
+                {
+                    return bound;
+                }
+            }
+            catch (Exception ex) when (ex is DbException or InvalidOperationException)
+            {
+                // E.g. a PostgreSQL transaction the failed statement aborted: keep the general answer.
+                return null;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Writes the CSDL ($metadata) of the model as XML.</summary>

@@ -52,7 +52,13 @@ public sealed class WriteCommand
 
     /// <summary>Key columns then the version column, as returned by RETURNING/OUTPUT.</summary>
     internal IReadOnlyList<ColumnSchema> Returned { get; }
+
+    /// <summary>The rows the body binds to (<c>nav@odata.bind</c>); asked only after a constraint violation, to name a missing one.</summary>
+    internal IReadOnlyList<BoundReference> Bound { get; init; } = [];
 }
+
+/// <summary>One <c>nav@odata.bind</c> of a write: the statement that finds the referenced row and how to name it.</summary>
+internal sealed record BoundReference(string Navigation, string Target, string ExistsSql, QueryParameter Key);
 
 /// <summary>Outcome of a write.</summary>
 /// <param name="Key">Key values of the row written, by column name (canonical CLR values).</param>
@@ -68,6 +74,7 @@ public sealed record WriteResult(IReadOnlyDictionary<string, object?> Key, long?
 internal sealed class WriteBuilder(EdmMapping map, SqlDialect dialect)
 {
     private readonly List<QueryParameter> _parameters = [];
+    private readonly List<BoundReference> _bound = [];
 
     public WriteCommand Build(WriteKind kind, string entitySet, string? key, JsonElement? body, long? expectedVersion)
     {
@@ -236,7 +243,7 @@ internal sealed class WriteBuilder(EdmMapping map, SqlDialect dialect)
                 }
         }
 
-        return new WriteCommand(kind, table, sql.ToString(), _parameters, existsSql, keyParameters, returned);
+        return new WriteCommand(kind, table, sql.ToString(), _parameters, existsSql, keyParameters, returned) { Bound = _bound };
     }
 
     private string VersionCondition(TableSchema table, long expected)
@@ -307,7 +314,11 @@ internal sealed class WriteBuilder(EdmMapping map, SqlDialect dialect)
         var key = QueryTranslator.ParseKey(map, target.EntitySetName, target, text[(open + 1)..^1]);
         var referenced = key.FirstOrDefault(k => k.Column.Name == relationship.ReferencedColumn);
         var column = table.FindColumn(relationship.ReferencingColumn)!;
-        values[column.Name] = (column, Values.ToCanonical(referenced.Value, column.Type));
+        var canonical = Values.ToCanonical(referenced.Value, column.Type);
+        values[column.Name] = (column, canonical);
+        var targetColumn = target.FindColumn(relationship.ReferencedColumn)!;
+        var parameter = new QueryParameter(dialect.ParameterName(0), dialect.ToProviderValue(Values.ToCanonical(referenced.Value, targetColumn.Type), targetColumn.Type));
+        _bound.Add(new BoundReference(navigation, text.TrimStart('/'), $"SELECT 1 FROM {dialect.QualifiedTable(target)} WHERE {dialect.Quote(targetColumn.Name)} = {parameter.Name}", parameter));
     }
 
     private static object? Convert(ColumnSchema column, JsonElement value)

@@ -34,6 +34,8 @@ public sealed class PostgresWriteTests(PostgresServer server)
         var inserted = await engine.InsertAsync(connection, "products", Body($$"""{"productid":"{{Id}}","name":"Hammer","price":9.5,"created":"2024-05-01T12:00:00+02:00","category@odata.bind":"categories(1)"}"""));
         Assert.Equal(1, inserted.Version);
         Assert.Equal(409, (await Assert.ThrowsAsync<DataRequestException>(() => engine.InsertAsync(connection, "products", Body($$"""{"productid":"{{Id}}","name":"Again"}""")))).StatusCode);
+        var unbound = await Assert.ThrowsAsync<DataRequestException>(() => engine.InsertAsync(connection, "products", Body("""{"productid":"0d2a1f6e-0000-4000-8000-000000000001","name":"Saw","category@odata.bind":"categories(99)"}""")));
+        Assert.Equal((404, "'category@odata.bind' references categories(99), which does not exist; nothing was written to 'products'."), (unbound.StatusCode, unbound.Message));
         Assert.Equal(400, (await Assert.ThrowsAsync<DataRequestException>(() => engine.UpdateAsync(connection, "products", Id, Body("""{"categoryid":99}""")))).StatusCode);
 
         var upserted = await engine.UpsertAsync(connection, "products", Id, Body("""{"name":"Hammer 2"}"""));

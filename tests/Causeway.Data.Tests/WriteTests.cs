@@ -92,6 +92,28 @@ public sealed class WriteTests : IDisposable
         Assert.DoesNotContain("SQLite", ex.Message, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task InsertAndUpdate_BindToMissingRow_Throw404NamingTheTargetAndWriteNothing()
+    {
+        using (var pragma = _connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA foreign_keys = ON";
+            pragma.ExecuteNonQuery();
+        }
+
+        var insert = await Assert.ThrowsAsync<DataRequestException>(() => _engine.InsertAsync(_connection, "products", Body($$"""{"productid":"{{Id}}","name":"Saw","category@odata.bind":"/categories(42)"}""")));
+        Assert.Equal((404, DataErrorCodes.NotFound), (insert.StatusCode, insert.Code));
+        Assert.Equal("'category@odata.bind' references categories(42), which does not exist; nothing was written to 'products'.", insert.Message);
+        await Assert.ThrowsAsync<DataRequestException>(() => Get(Id));
+
+        await Insert();
+        var update = await Assert.ThrowsAsync<DataRequestException>(() => _engine.UpdateAsync(_connection, "products", Id, Body("""{"price":3,"category@odata.bind":"categories(7)"}""")));
+        Assert.Equal(404, update.StatusCode);
+        Assert.Contains("categories(7)", update.Message, StringComparison.Ordinal);
+        Assert.Equal("Hammer", (await Get(Id)).GetProperty("name").GetString());
+        Assert.Equal(1, (await _engine.UpdateAsync(_connection, "products", Id, Body("""{"category@odata.bind":"categories(1)"}"""))).Version - 1);
+    }
+
     [Theory]
     [InlineData("""{"productid":"6f9619ff-8b86-d011-b42d-00c04fc964ff","nmae":"x"}""", "Could not find a property named 'nmae'")]
     [InlineData("""{"productid":"6f9619ff-8b86-d011-b42d-00c04fc964ff"}""", "'name' is required")]

@@ -249,7 +249,10 @@ public abstract class DataApiTests
         await ErrorAsync(await admin.PostAsJsonAsync(api + "products", new { name = new string('x', 101) }), HttpStatusCode.BadRequest);
         await ErrorAsync(await admin.PostAsJsonAsync(api + "products", new { name = "A", color = 7 }), HttpStatusCode.BadRequest);
         await ErrorAsync(await admin.PostAsJsonAsync(api + "products", new { price = 1 }), HttpStatusCode.BadRequest);
-        await ErrorAsync(await admin.PostAsJsonAsync(api + "products", new Dictionary<string, object> { ["name"] = "A", ["category@odata.bind"] = $"/categories({Guid.NewGuid()})" }), HttpStatusCode.Conflict);
+        var missing = Guid.NewGuid();
+        var unbound = await ErrorAsync(await admin.PostAsJsonAsync(api + "products", new Dictionary<string, object> { ["name"] = "A", ["category@odata.bind"] = $"/categories({missing})" }), HttpStatusCode.NotFound);
+        Assert.Contains($"categories({missing})", unbound, StringComparison.Ordinal);
+        Assert.Contains("category@odata.bind", unbound, StringComparison.Ordinal);
         using var malformed = new StringContent("{\"name\": ", Encoding.UTF8, "application/json");
         await ErrorAsync(await admin.PostAsync(api + "products", malformed), HttpStatusCode.BadRequest);
 
