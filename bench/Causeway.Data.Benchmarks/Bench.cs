@@ -161,8 +161,8 @@ internal sealed class Bench : IAsyncDisposable
         {
             ("server: authenticate bearer token", async () => await tenants.AuthenticateAsync(_token, CancellationToken.None)),
             ("server: find environment by name (platform db)", async () => await environments.FindByNameAsync(caller!.TenantId, "bench", CancellationToken.None)),
-            ("server: role of caller", async () => await environments.RoleOfAsync(caller!, _environment, CancellationToken.None)),
-            ("server: table snapshot (reads version from env db)", async () => await tables.GetAsync(_environment, CancellationToken.None)),
+            ("server: resolve environment + role (remembered)", async () => await environments.ResolveAsync(caller!, "bench", CancellationToken.None)),
+            ("server: table snapshot (remembered)", async () => await tables.GetAsync(_environment, CancellationToken.None)),
             ("server: open env db connection (+PRAGMA on SQLite)", async () =>
             {
                 await using var c = await _database.OpenAsync();
