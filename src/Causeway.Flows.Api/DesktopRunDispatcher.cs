@@ -51,6 +51,7 @@ public sealed partial class DesktopRunDispatcher(
     private readonly ConcurrentDictionary<Guid, Task> _following = new();
     private readonly ConcurrentDictionary<string, HybridConnectionClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<Guid, string> _versions = new();
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _refusedUntil = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private CertificateTrust? _trust;
 
@@ -154,7 +155,7 @@ public sealed partial class DesktopRunDispatcher(
                 continue;
             }
 
-            var chosen = candidates.FirstOrDefault(c => !c.Maintenance && !busy.Contains(c.Id) && listeners.IsConnected(c.Path));
+            var chosen = candidates.FirstOrDefault(c => !c.Maintenance && !busy.Contains(c.Id) && listeners.IsConnected(c.Path) && !RecentlyRefused(c.Id, now));
             if (chosen.Path is null || !await runs.TryStartAsync(run.Id, chosen.Id, now, stoppingToken))
             {
                 continue;
@@ -164,6 +165,8 @@ public sealed partial class DesktopRunDispatcher(
             Follow(run with { Status = RunStatus.Running, AssignedMachineId = chosen.Id, StartedAt = now }, stoppingToken);
         }
     }
+
+    private bool RecentlyRefused(Guid machineId, DateTimeOffset now) => _refusedUntil.TryGetValue(machineId, out var until) && until > now;
 
     private string QueueTimeoutReason(DesktopRun run, IReadOnlyList<(Guid Id, string Path, bool Maintenance)> candidates, HashSet<Guid> busy)
     {
@@ -247,7 +250,9 @@ public sealed partial class DesktopRunDispatcher(
             if (status is HttpStatusCode.Conflict or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout or null)
             {
                 // Busy with something else, or gone between the check and the send: back to the queue.
+                // Offered nothing for a while, so that a machine busy with a run this server does not know of is not asked again at once.
                 Log.Requeued(logger, run.Id, machineId, status is null ? "unreachable" : ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                _refusedUntil[machineId] = time.GetUtcNow() + TimeSpan.FromSeconds(5);
                 await runs.RequeueAsync(run.Id, stoppingToken);
                 return;
             }

@@ -186,7 +186,12 @@ public sealed class DesktopRunsTests(DesktopRunsFixture fixture) : IClassFixture
     [Fact]
     public async Task MachineStatus_OnlineAgent_ReportsOnlineWithVersion_BusyWhileRunning()
     {
-        var idle = await fixture.MachineAsync(fixture.Machine);
+        JsonElement idle = default;
+        await Poll.UntilAsync(async () =>
+        {
+            idle = await fixture.MachineAsync(fixture.Machine);
+            return idle.TryGetProperty("version", out _);
+        }, TimeSpan.FromSeconds(20), "the machine to report its agent's version");
         var runId = await fixture.StartRunOkAsync(fixture.SlowFlow, new { machine = fixture.Machine.ToString() });
         await fixture.WaitForRunAsync(fixture.SlowFlow, runId, "running");
         var busy = await fixture.MachineAsync(fixture.Machine);
@@ -278,9 +283,12 @@ public sealed class DesktopRunsTests(DesktopRunsFixture fixture) : IClassFixture
         await fixture.WaitForMachineAsync(machine, "online");
         var runId = await fixture.StartRunOkAsync(fixture.SlowFlow, new { machine = "doomed" });
         await fixture.WaitForRunAsync(fixture.SlowFlow, runId, "running");
+        // Running on the server's side is not enough: the agent must have started it (before that, a vanished machine only sends the run back to the queue).
+        await Poll.UntilAsync(() => Task.FromResult(agent.Output.Contains($"Run {runId} of 'slow' started", StringComparison.Ordinal)), TimeSpan.FromSeconds(20),
+            "the agent to start the run");
 
         await agent.KillAsync();
-        var run = await fixture.WaitForRunAsync(fixture.SlowFlow, runId, "failed", seconds: 20);
+        var run = await fixture.WaitForRunAsync(fixture.SlowFlow, runId, "failed", seconds: 30);
 
         Assert.StartsWith("The machine went offline during the run", run.GetProperty("reason").GetString(), StringComparison.Ordinal);
         await fixture.WaitForMachineAsync(machine, "offline");
@@ -354,12 +362,20 @@ public sealed class DesktopRunsTests(DesktopRunsFixture fixture) : IClassFixture
         return (await admin.GetFromJsonAsync<JsonElement>(fixture.Runs(fixture.ShoutFlow))).GetArrayLength();
     }
 
+    /// <summary>The file's bytes; none for a file that vanished since it was listed (a database journal, say).</summary>
     private static async Task<byte[]> ReadSharedAsync(string path)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
+        try
+        {
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            return copy.ToArray();
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
+        }
     }
 
     private static bool Contains(byte[] haystack, string needle) =>
