@@ -151,5 +151,10 @@ public static class AgentApp
             await error.WriteLineAsync($"causeway-desktop: {e.Message}");
             return 1;
         }
+        catch (TaskCanceledException)
+        {
+            await error.WriteLineAsync("causeway-desktop: the server did not answer in time.");
+            return 1;
+        }
     }
 }

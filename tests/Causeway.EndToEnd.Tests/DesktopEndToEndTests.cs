@@ -57,6 +57,7 @@ public sealed class DesktopEndToEndTests
         var runs = await Programs.CliAsync(profile, "desktopflow", "runs", "--environment", "default", "greet", "--json");
         var table = await Programs.CliAsync(profile, "desktopflow", "runs", "--environment", "default", "greet");
         var badMachine = await Programs.CliAsync(profile, "desktopflow", "run", "--environment", "default", "greet", "--machine", "nowhere", "--input", "who=x");
+        var usage = await Programs.CliAsync(profile, "desktopflow", "run", "--environment", "default");
 
         Assert.True(created.Code == 0, created.Error);
         Assert.True(register.Code == 0, register.Output);
@@ -70,6 +71,7 @@ public sealed class DesktopEndToEndTests
         Assert.Contains("succeeded", table.Output, StringComparison.Ordinal);
         Assert.Equal(1, badMachine.Code);
         Assert.Contains("no machine 'nowhere'", badMachine.Error, StringComparison.Ordinal);
+        Assert.Equal(2, usage.Code);
 
         // Only the agent could read the credential: it wrote it on its machine; the server's files and log, the API's
         // answers (through the CLI) and the agent's own output never show it.
