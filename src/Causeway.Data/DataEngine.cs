@@ -40,6 +40,12 @@ public sealed class DataEngine
         Dialect = dialect;
     }
 
+    /// <summary>
+    /// Dataverse's rule: every row, expanded rows included, carries its key even when <c>$select</c> leaves it out
+    /// (<c>@odata.context</c> still lists only what was selected). Off by default: plain OData returns what is selected.
+    /// </summary>
+    public bool KeyAlwaysSelected { get; init; }
+
     /// <summary>The schema served.</summary>
     public DataSchema Schema => _map.Schema;
 
@@ -70,7 +76,7 @@ public sealed class DataEngine
             return key is null ? cached : cached.WithKey(QueryTranslator.ParseKey(_map, entitySet, cached.Shape.Entity.Table, key), Dialect);
         }
 
-        var plan = new QueryTranslator(_map, Dialect, limits).Translate(entitySet, key, queryOptions);
+        var plan = new QueryTranslator(_map, Dialect, limits, KeyAlwaysSelected).Translate(entitySet, key, queryOptions);
         if (cacheKey is not null && SeenBefore(cacheKey))
         {
             if (_plans.Count >= PlanCacheCapacity)

@@ -11,7 +11,7 @@ namespace Causeway.Data;
 /// Turns ODL semantic trees into one SQL statement. Not thread-safe: one instance per request.
 /// Identifiers come only from <see cref="EdmMapping"/> (never from the request) and every value becomes a parameter.
 /// </summary>
-internal sealed class QueryTranslator(EdmMapping map, SqlDialect dialect, QueryLimits limits)
+internal sealed class QueryTranslator(EdmMapping map, SqlDialect dialect, QueryLimits limits, bool keyAlwaysSelected = false)
 {
     private static readonly HashSet<string> SupportedOptions = new(StringComparer.Ordinal)
     {
@@ -308,8 +308,9 @@ internal sealed class QueryTranslator(EdmMapping map, SqlDialect dialect, QueryL
 
         foreach (var column in table.Columns)
         {
-            var visible = chosen is null || chosen.Contains(column.Name);
-            var needed = table.Key.Contains(column.Name, StringComparer.Ordinal) || column.Name == table.VersionColumn;
+            var isKey = table.Key.Contains(column.Name, StringComparer.Ordinal);
+            var visible = chosen is null || chosen.Contains(column.Name) || (isKey && keyAlwaysSelected);
+            var needed = isKey || column.Name == table.VersionColumn;
             if (!visible && !needed)
             {
                 continue;

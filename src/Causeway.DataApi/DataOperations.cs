@@ -20,7 +20,7 @@ internal static class DataOperations
         var context = request.Context;
         var prefer = Prefer.Parse(context.Request.Headers["Prefer"]);
         var limits = new QueryLimits { AllowSkip = false, PageSize = prefer.MaxPageSize ?? DataApiHandler.MaxPageSize, MaxPageSize = DataApiHandler.MaxPageSize };
-        var plan = request.Snapshot.Engine.ParseQuery(entitySet, key, WithKeySelected(request, entitySet, QueryOptions(context.Request)), limits);
+        var plan = request.Snapshot.Engine.ParseQuery(entitySet, key, QueryOptions(context.Request), limits);
         if (prefer.MaxPageSize is { } size && key is null)
         {
             context.Response.Headers["Preference-Applied"] = $"odata.maxpagesize={size.ToString(CultureInfo.InvariantCulture)}";
@@ -134,21 +134,6 @@ internal static class DataOperations
         return options;
     }
 
-    /// <summary>Dataverse returns the primary key even when <c>$select</c> leaves it out; the engine does not, so it is added.</summary>
-    private static Dictionary<string, string> WithKeySelected(DataRequest request, string entitySet, Dictionary<string, string> options)
-    {
-        if (options.TryGetValue("$select", out var select) && request.Snapshot.Tables.FirstOrDefault(t => t.EntitySetName == entitySet) is { } table)
-        {
-            var items = select.Split(',', StringSplitOptions.TrimEntries);
-            if (!items.Contains("*") && !items.Contains(table.PrimaryKey))
-            {
-                options["$select"] = select + "," + table.PrimaryKey;
-            }
-        }
-
-        return options;
-    }
-
     private static async Task RespondWrittenAsync(DataRequest request, string entitySet, WriteResult result, bool created)
     {
         var context = request.Context;
@@ -167,7 +152,7 @@ internal static class DataOperations
 
         // The row as stored, shaped by $select/$expand like a GET of its key.
         var options = QueryOptions(context.Request).Where(o => o.Key is "$select" or "$expand").ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal);
-        var plan = request.Snapshot.Engine.ParseQuery(entitySet, result.EntityId, WithKeySelected(request, entitySet, options));
+        var plan = request.Snapshot.Engine.ParseQuery(entitySet, result.EntityId, options);
         using var buffer = new MemoryStream();
         await WithConnectionAsync(request, c => request.Snapshot.Engine.ExecuteQueryAsync(c, plan, buffer, request.ServiceRoot, context.RequestAborted));
         context.Response.StatusCode = created ? 201 : 200;

@@ -76,7 +76,7 @@ public sealed class TableStore(EnvironmentDatabases databases, TimeProvider time
         if (snapshot is null || snapshot.Version != version)
         {
             var tables = version == 0 ? [] : await LoadAsync(connection, null, cancellationToken);
-            snapshot = new Snapshot(version, tables, new DataEngine(TableRules.ToDataSchema(tables), DialectOf(database.Provider)), database.Provider);
+            snapshot = new Snapshot(version, tables, new DataEngine(TableRules.ToDataSchema(tables), DialectOf(database.Provider)) { KeyAlwaysSelected = true }, database.Provider);
         }
 
         _snapshots[environment.Id] = new Remembered(snapshot, generation, now);

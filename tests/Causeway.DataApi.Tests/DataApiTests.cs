@@ -123,6 +123,10 @@ public abstract class DataApiTests
         Assert.All(rows, r => Assert.Equal("Tools", r.GetProperty("category").GetProperty("name").GetString()));
         Assert.Equal(tools, rows[0].GetProperty("_category_value").GetGuid());
         Assert.All(rows, r => Assert.NotEqual(Guid.Empty, r.GetProperty("productid").GetGuid()));
+
+        // As in Dataverse: keys in every row, expanded ones too, though the context lists only what was selected.
+        Assert.All(rows, r => Assert.Equal(tools, r.GetProperty("category").GetProperty("categoryid").GetGuid()));
+        Assert.DoesNotContain("productid", filtered.GetProperty("@odata.context").GetString(), StringComparison.Ordinal);
         Assert.StartsWith("W/\"", rows[0].GetProperty("@odata.etag").GetString(), StringComparison.Ordinal);
 
         var collection = await maker.GetFromJsonAsync<JsonElement>(api + $"categories({toys})?$expand=product_category($select=name;$orderby=name)");
