@@ -13,7 +13,7 @@ namespace Causeway.ApiManagement;
 /// Gateway connections: sealing their credentials for the gateway cluster when they are made, and running the built-in
 /// "SQL via gateway" connector's operations on a member of the cluster (over the gateway bus) instead of calling a
 /// backend over HTTP. Reads are the agent's Data API requests (<see cref="GatewayOperations.DataRequest"/>) against a data
-/// source described by the connection; writes are <see cref="GatewayConnectionOperations.Write"/> with an idempotency key.
+/// source described by the connection; writes are <see cref="GatewayOperations.DataWrite"/> with an idempotency key.
 /// Answers stream back to the caller as the agent produces them. Thread-safe.
 /// </summary>
 internal sealed partial class GatewayCalls(GatewayConnections gateways, ConnectionStore connections, ILogger<GatewayCalls> logger)
@@ -183,8 +183,8 @@ internal sealed partial class GatewayCalls(GatewayConnections gateways, Connecti
                 }
 
                 var kind = match.Operation.OperationId switch { "PostItem" => "insert", "PatchItem" => "update", _ => "delete" };
-                var write = new GatewayWriteMessage(cluster!.Id, source!, kind, table ?? "", key, row, tablesRoot);
-                if (await SendAsync(context, cluster, GatewayConnectionOperations.Write, write, IdempotencyKey(context, connection), outcome) is { } written)
+                var write = new DataWriteMessage(cluster!.Id, source!, kind, table ?? "", key, row, tablesRoot);
+                if (await SendAsync(context, cluster, GatewayOperations.DataWrite, write, IdempotencyKey(context, connection), outcome) is { } written)
                 {
                     await RelayAsync(context, cluster, written);
                 }

@@ -6,6 +6,12 @@ public static class GatewayOperations
     /// <summary>A Data API read against one data source: service document, $metadata or an entity set query.</summary>
     public const string DataRequest = "data.request";
 
+    /// <summary>
+    /// Insert, update or delete one row of a connector connection's data source (body <see cref="DataWriteMessage"/>);
+    /// the bus request must carry an idempotency key.
+    /// </summary>
+    public const string DataWrite = "connector.write";
+
     /// <summary>Notice types.</summary>
     public const string Hello = "hello";
 
@@ -113,3 +119,13 @@ public static class GatewayQueues
         return ($"^{queue}(\\.member\\.[0-9a-f]+)?$", $"^({replies}|{queue}\\.member\\.[0-9a-f]+)$", $"^({control}|{queue}(\\.member\\.[0-9a-f]+)?)$");
     }
 }
+
+/// <summary>
+/// Body of <see cref="GatewayOperations.DataWrite"/>. The agent answers 201 (insert) or 200 (update) with the row as
+/// OData JSON, 204 for a delete, or the Data engine's error (<c>{"error":{"code","message"}}</c>) with its status.
+/// </summary>
+/// <param name="Kind"><c>insert</c>, <c>update</c> or <c>delete</c>.</param>
+/// <param name="Key">The OData key literal (<c>5</c>, <c>'ALFKI'</c>); null for an insert.</param>
+/// <param name="Row">The columns to set; null for a delete.</param>
+/// <param name="ServiceRoot">Base of the row's <c>@odata.context</c>.</param>
+public sealed record DataWriteMessage(Guid ClusterId, DataSourceDescriptor DataSource, string Kind, string EntitySet, string? Key, System.Text.Json.JsonElement? Row, string ServiceRoot);

@@ -27,7 +27,7 @@ internal sealed class AgentRunner(AgentFiles files, AgentRegistration registrati
         var trust = Registrar.LoadTrust(registration.TrustCertificate);
         var credential = files.ReadCredential();
         // Writes carry an idempotency key: a retry after a lost reply gets the first answer instead of running twice.
-        var handler = new IdempotentHandler(new DataSourceHandler(registration.ClusterId, privateKey, Log));
+        var handler = new IdempotentHandler(new DataSourceHandler(registration.ClusterId, new DataSourceConnections(registration.ClusterId, privateKey, Log), Log));
         await using var broker = new BrokerMember(registration, handler, brokerUri, Log);
         var server = new Uri(registration.Server);
         var endpoint = new UriBuilder(server) { Scheme = "wss", Path = "/gateway/connect" }.Uri;

@@ -5,26 +5,6 @@ using Causeway.Security;
 namespace Causeway.Gateway;
 
 /// <summary>
-/// Operations of connector connections that run on a gateway agent. Reads reuse <see cref="GatewayOperations.DataRequest"/>
-/// with a <see cref="DataSourceDescriptor"/> made from the connection; writes use <see cref="Write"/>.
-/// </summary>
-public static class GatewayConnectionOperations
-{
-    /// <summary>Insert, update or delete one row (body <see cref="GatewayWriteMessage"/>); the bus request carries an idempotency key.</summary>
-    public const string Write = "connector.write";
-}
-
-/// <summary>
-/// Body of <see cref="GatewayConnectionOperations.Write"/>. The agent answers 201 (insert) or 200 (update) with the row as
-/// OData JSON, 204 for a delete, or the Data engine's error (<c>{"error":{"code","message"}}</c>) with its status.
-/// </summary>
-/// <param name="Kind"><c>insert</c>, <c>update</c> or <c>delete</c>.</param>
-/// <param name="Key">The OData key literal (<c>5</c>, <c>'ALFKI'</c>); null for an insert.</param>
-/// <param name="Row">The columns to set; null for a delete.</param>
-/// <param name="ServiceRoot">Base of the row's <c>@odata.context</c>.</param>
-public sealed record GatewayWriteMessage(Guid ClusterId, DataSourceDescriptor DataSource, string Kind, string EntitySet, string? Key, JsonElement? Row, string ServiceRoot);
-
-/// <summary>
 /// What API management needs from the gateway component for gateway connections: the tenant's cluster, its geography,
 /// sealing credentials for the cluster's key (this server holds no key that opens them) and sending requests to a
 /// member through the <see cref="GatewayRouter"/>. Thread-safe.

@@ -58,9 +58,9 @@ public sealed class FaultTests : IAsyncLifetime
     {
         var source = new DataSourceDescriptor(Guid.NewGuid(), "erp", "sqlserver", new DataSourceConnection("db.local", 1433, "erp", null), "", DateTimeOffset.UnixEpoch);
         var table = new TableSchema("Artist", "Artist", [new ColumnSchema("ArtistId", DataType.Int32, Nullable: false), new ColumnSchema("Name", DataType.String)], ["ArtistId"], Schema: "dbo");
-        var engine = new DataEngine(new DataSchema([table], []), DataSourceHandler.DialectOf("sqlserver"));
+        var engine = new DataEngine(new DataSchema([table], []), DataSourceConnections.DialectOf("sqlserver"));
 
-        var text = DataSourceHandler.ConnectionString(source, "u", "p");
+        var text = DataSourceConnections.ConnectionString(source, "u", "p", writable: false);
         var plan = engine.ParseQuery("Artist", null, new Dictionary<string, string> { ["$filter"] = "Name eq 'AC/DC'", ["$top"] = "5" });
 
         Assert.Contains("Data Source=db.local,1433", text, StringComparison.Ordinal);
