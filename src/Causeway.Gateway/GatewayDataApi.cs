@@ -26,9 +26,8 @@ internal static class GatewayDataApi
     {
         var ct = context.RequestAborted;
         var caller = context.GetCaller();
-        if (await environments.FindByNameAsync(caller.TenantId, environmentName, ct) is not { } environment ||
-            await environments.RoleOfAsync(caller, environment, ct) is null ||
-            await store.FindBoundAsync(environment.Id, dataSourceName, ct) is not { } bound)
+        var (environment, role) = await environments.ResolveAsync(caller, environmentName, ct);
+        if (environment is null || role is null || await store.ResolveBoundAsync(environment.Id, dataSourceName, ct) is not { } bound)
         {
             await ErrorAsync(context, 404, "0x80040217", $"The environment '{environmentName}' exposes no gateway data source '{dataSourceName}'.");
             return;

@@ -23,7 +23,7 @@ public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry, G
     /// <exception cref="BusException">The member that took the request failed it.</exception>
     public async Task<IBusResponse> SendAsync(GatewayCluster cluster, BusRequest request, CancellationToken cancellationToken)
     {
-        var members = await store.ListMembersAsync(cluster.Id, cancellationToken);
+        var members = await store.RoutingMembersAsync(cluster.Id, cancellationToken);
         var online = members.Select(m => registry.Find(m.Id)).Where(registry.IsOnline).Select(s => s!).ToList();
         if (online.Count == 0)
         {

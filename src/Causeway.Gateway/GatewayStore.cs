@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Causeway.Platform.Database;
 using Causeway.Platform.Tenancy;
@@ -42,6 +43,17 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
     private const string ClusterColumns = "SELECT id, tenant_id, name, geography, public_key, escrowed_key, distribute_requests, member_concurrency_limit, created_at FROM gateway_clusters";
     private const string MemberColumns = "SELECT id, cluster_id, name, priority, version, last_heartbeat, created_at FROM gateway_members";
     private const string DataSourceColumns = "SELECT id, cluster_id, name, type, connection, encrypted_credentials, created_at FROM gateway_datasources";
+    private const int MaxRemembered = 10_000;
+
+    // What the request path reads on every gateway request, remembered for EnvironmentService.ResolvedMemory. Every change
+    // made through this store forgets everything at once (the generation moves on after the change commits, so a read
+    // that raced with the change cannot store a stale entry); a change made through another server process sharing the
+    // platform database takes effect within the memory time.
+    private readonly ConcurrentDictionary<(Guid Environment, string Name), Remembered<(GatewayDataSource, GatewayCluster)?>> _bound = new();
+    private readonly ConcurrentDictionary<Guid, Remembered<IReadOnlyList<GatewayMember>>> _routing = new();
+    private long _generation;
+
+    private sealed record Remembered<T>(T Value, long Generation, DateTimeOffset At);
 
     /// <summary>Creates a cluster with its first member; returns the member's credential (shown once).</summary>
     /// <exception cref="ConflictException">The tenant has a cluster of that name.</exception>
@@ -91,6 +103,7 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
         await using var connection = await database.OpenAsync(cancellationToken);
         await Sql.ExecuteAsync(connection, null, "UPDATE gateway_clusters SET distribute_requests = @d, member_concurrency_limit = @l WHERE id = @id", cancellationToken,
             ("d", distributeRequests ? 1 : 0), ("l", concurrencyLimit), ("id", clusterId.ToString()));
+        Forget();
     }
 
     /// <summary>Deletes a cluster with its members, data sources and bindings.</summary>
@@ -104,6 +117,7 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
         await Sql.ExecuteAsync(connection, transaction, "DELETE FROM gateway_members WHERE cluster_id = @c", cancellationToken, id);
         await Sql.ExecuteAsync(connection, transaction, "DELETE FROM gateway_clusters WHERE id = @c", cancellationToken, id);
         await transaction.CommitAsync(cancellationToken);
+        Forget();
     }
 
     /// <summary>Adds a member to a cluster (lowest priority so far); returns its credential (shown once).</summary>
@@ -118,6 +132,7 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
         {
             var result = await InsertMemberAsync(connection, transaction, clusterId, name, max[0] + 1, version, time.GetUtcNow(), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            Forget();
             return result;
         }
         catch (DbException e) when (SqlDatabase.IsUniqueViolation(e))
@@ -137,8 +152,10 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
     public async Task<bool> DeleteMemberAsync(Guid clusterId, Guid memberId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await Sql.ExecuteAsync(connection, null, "DELETE FROM gateway_members WHERE cluster_id = @c AND id = @m", cancellationToken,
+        var deleted = await Sql.ExecuteAsync(connection, null, "DELETE FROM gateway_members WHERE cluster_id = @c AND id = @m", cancellationToken,
             ("c", clusterId.ToString()), ("m", memberId.ToString())) > 0;
+        Forget();
+        return deleted;
     }
 
     /// <summary>The member a credential belongs to, with its cluster; null for an unknown credential.</summary>
@@ -214,6 +231,7 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
         var deleted = await Sql.ExecuteAsync(connection, transaction, "DELETE FROM gateway_datasources WHERE cluster_id = @c AND id = @id", cancellationToken,
             ("c", clusterId.ToString()), ("id", id.ToString()));
         await transaction.CommitAsync(cancellationToken);
+        Forget();
         return deleted > 0;
     }
 
@@ -234,6 +252,7 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
             throw new ConflictException($"The environment already exposes a gateway data source named '{dataSource.Name}'.");
         }
 
+        Forget();
         return binding;
     }
 
@@ -243,6 +262,46 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
         await using var connection = await database.OpenAsync(cancellationToken);
         return await Sql.QueryAsync(connection, null, "SELECT id, datasource_id, environment_id, name, created_at FROM gateway_bindings WHERE datasource_id = @d ORDER BY created_at",
             ReadBinding, cancellationToken, ("d", dataSourceId.ToString()));
+    }
+
+    /// <summary>
+    /// <see cref="FindBoundAsync"/> for the request path: remembered for <c>EnvironmentService.ResolvedMemory</c> (see the
+    /// note on the memory above). A name that is not bound is not remembered.
+    /// </summary>
+    public async Task<(GatewayDataSource DataSource, GatewayCluster Cluster)?> ResolveBoundAsync(Guid environmentId, string name, CancellationToken cancellationToken)
+    {
+        var generation = Volatile.Read(ref _generation);
+        var now = time.GetUtcNow();
+        if (_bound.TryGetValue((environmentId, name), out var known) && Current(known.Generation, known.At, generation, now))
+        {
+            return known.Value;
+        }
+
+        var found = await FindBoundAsync(environmentId, name, cancellationToken);
+        if (found is not null)
+        {
+            Remember(_bound, (environmentId, name), new Remembered<(GatewayDataSource, GatewayCluster)?>(found, generation, now));
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The members of a cluster by priority, for routing: remembered like <see cref="ResolveBoundAsync"/>. Their heartbeat
+    /// fields may be up to the memory time old; read <see cref="ListMembersAsync"/> to show them.
+    /// </summary>
+    public async Task<IReadOnlyList<GatewayMember>> RoutingMembersAsync(Guid clusterId, CancellationToken cancellationToken)
+    {
+        var generation = Volatile.Read(ref _generation);
+        var now = time.GetUtcNow();
+        if (_routing.TryGetValue(clusterId, out var known) && Current(known.Generation, known.At, generation, now))
+        {
+            return known.Value;
+        }
+
+        var members = await ListMembersAsync(clusterId, cancellationToken);
+        Remember(_routing, clusterId, new Remembered<IReadOnlyList<GatewayMember>>(members, generation, now));
+        return members;
     }
 
     /// <summary>The data source an environment exposes under <paramref name="name"/>, with its cluster; null if none.</summary>
@@ -260,6 +319,27 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
 
         var clusters = await Sql.QueryAsync(connection, null, $"{ClusterColumns} WHERE id = @id", ReadCluster, cancellationToken, ("id", sources[0].ClusterId.ToString()));
         return clusters.Count == 0 ? null : (sources[0], clusters[0]);
+    }
+
+    private static bool Current(long rememberedGeneration, DateTimeOffset rememberedAt, long generation, DateTimeOffset now) =>
+        rememberedGeneration == generation && now - rememberedAt < Causeway.Environments.EnvironmentService.ResolvedMemory && now >= rememberedAt;
+
+    private static void Remember<TKey, TValue>(ConcurrentDictionary<TKey, Remembered<TValue>> memory, TKey key, Remembered<TValue> value)
+        where TKey : notnull
+    {
+        if (memory.Count >= MaxRemembered)
+        {
+            memory.Clear();
+        }
+
+        memory[key] = value;
+    }
+
+    private void Forget()
+    {
+        Interlocked.Increment(ref _generation);
+        _bound.Clear();
+        _routing.Clear();
     }
 
     private static async Task<(GatewayMember, string)> InsertMemberAsync(DbConnection connection, DbTransaction transaction, Guid clusterId, string name, int priority,

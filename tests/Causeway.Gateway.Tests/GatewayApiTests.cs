@@ -233,6 +233,24 @@ public sealed class GatewayApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DataApi_DataSourceDeleted_NextRequestIs404AtOnce()
+    {
+        var (clusterId, _, _) = await _host.CreateClusterAsync("hq");
+        var source = await CreateSqliteSourceAsync(clusterId);
+        var environment = await DefaultEnvironmentAsync();
+        using var client = _host.Client(_host.AdminToken);
+        var bound = await client.PostAsJsonAsync($"/api/v1/gateways/{clusterId}/datasources/{source}/bindings", new { environment });
+        var url = (await bound.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dataApiUrl").GetString()!;
+
+        // The binding is now remembered by the request path (no member online: 503 naming the cluster).
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync(url + "Artist")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/gateways/{clusterId}/datasources/{source}")).StatusCode);
+        var after = await client.GetAsync(url + "Artist");
+
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
+
+    [Fact]
     public async Task DataApi_UnknownDataSourceOrOtherTenant_Returns404()
     {
         var other = await _host.CreateTenantAsync("other");
