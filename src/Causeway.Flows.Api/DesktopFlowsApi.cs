@@ -60,8 +60,7 @@ public static class DesktopFlowsApi
         services.AddSingleton<DesktopFlowStore>();
         services.AddSingleton<DesktopRunStore>();
         services.AddOptions<DesktopRunOptions>().BindConfiguration("DesktopFlows").Validate(
-            o => o.QueueTimeout > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero && o.OfflineGrace > TimeSpan.Zero,
-            "DesktopFlows:QueueTimeout, PollInterval and OfflineGrace must be more than zero.").ValidateOnStart();
+            o => !o.Validate().Any(), "DesktopFlows: QueueTimeout (at most 6 h), PollInterval and OfflineGrace must be more than zero.").ValidateOnStart();
         services.AddSingleton<DesktopRunDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<DesktopRunDispatcher>());
         return services;

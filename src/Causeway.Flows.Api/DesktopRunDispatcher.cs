@@ -28,6 +28,28 @@ public sealed class DesktopRunOptions
     /// reconnect back-off after a network blip. Default 60 s.
     /// </summary>
     public TimeSpan OfflineGrace { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The longest a run may wait in the queue: 6 hours.</summary>
+    public static readonly TimeSpan MaxQueueTimeout = TimeSpan.FromHours(6);
+
+    /// <summary>One message per wrong setting, naming it.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (QueueTimeout <= TimeSpan.Zero || QueueTimeout > MaxQueueTimeout)
+        {
+            yield return $"DesktopFlows:QueueTimeout must be more than zero and at most 06:00:00 (it is {QueueTimeout}).";
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            yield return $"DesktopFlows:PollInterval must be more than zero (it is {PollInterval}).";
+        }
+
+        if (OfflineGrace <= TimeSpan.Zero)
+        {
+            yield return $"DesktopFlows:OfflineGrace must be more than zero (it is {OfflineGrace}).";
+        }
+    }
 }
 
 /// <summary>

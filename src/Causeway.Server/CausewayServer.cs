@@ -281,6 +281,11 @@ public static class CausewayServer
         }
 
         problems.AddRange(platform.Validate());
+
+        // Sections the components bind themselves: checked here too, so that every wrong setting is one line at start-up.
+        problems.AddRange(Bind<GatewayOptions>(configuration, "Gateway", problems).Validate());
+        problems.AddRange(Bind<ApiManagementOptions>(configuration, ApiManagementOptions.Section, problems).Validate());
+        problems.AddRange(Bind<DesktopRunOptions>(configuration, "DesktopFlows", problems).Validate());
         DeploymentTopology? topology = null;
         try
         {

@@ -102,6 +102,10 @@ public sealed class HostTests
     [InlineData("Database:Provider", "oracle", "Database:Provider must be 'sqlite' or 'postgresql'")]
     [InlineData("EnvironmentDatabases:Provider", "postgresql", "EnvironmentDatabases:Server is required")]
     [InlineData("Server:ListenAddress", "somewhere", "Server:ListenAddress must be")]
+    [InlineData("Gateway:Bus", "carrier-pigeon", "Gateway:Bus must be 'websocket' or 'rabbitmq'")]
+    [InlineData("DesktopFlows:QueueTimeout", "07:00:00", "DesktopFlows:QueueTimeout must be more than zero and at most 06:00:00")]
+    [InlineData("DesktopFlows:PollInterval", "not a time", "DesktopFlows: ")]
+    [InlineData("ApiManagement:MaxRequestBodyBytes", "0", "ApiManagement:MaxRequestBodyBytes must be at least 1")]
     public void ReadSettings_BadSetting_NamesIt(string key, string value, string expected)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
