@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Causeway. Installs what the tests need from Debian's packages when it is missing
-# (PostgreSQL for the database tests, Node.js for the relay client tests), then runs `dotnet test`.
+# (PostgreSQL for the database tests, RabbitMQ for the scaled gateway bus, Node.js for the relay client tests),
+# then runs `dotnet test`.
 # Extra arguments go to `dotnet test` (for example: ./test.sh --filter "FullyQualifiedName~Topology").
 set -euo pipefail
 cd "$(dirname "$0")"
