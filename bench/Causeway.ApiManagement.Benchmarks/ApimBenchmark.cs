@@ -75,6 +75,11 @@ internal static class ApimBenchmark
             using var causeway = new HttpClient(Pooled(trust.CreateHandler())) { BaseAddress = new Uri(baseUrl) };
             causeway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             var apimPath = await PrepareConnectionAsync(causeway);
+            if (args.Contains("--profile"))
+            {
+                await ApimProfile.RunAsync(server, causeway, apimPath, Option(args, "--iterations", 20_000));
+                return 0;
+            }
 
             using var direct = new HttpClient(Pooled(new SocketsHttpHandler())) { BaseAddress = new Uri(backend.Url) };
             var results = new List<Result>

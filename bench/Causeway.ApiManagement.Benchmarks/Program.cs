@@ -1,4 +1,5 @@
 using Causeway.ApiManagement.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/Causeway.ApiManagement.Benchmarks [-- --seconds N --concurrency N --output FILE]
+// or [-- --profile [--iterations N]]: each step of an /apim call timed alone inside the server process.
 return await ApimBenchmark.RunAsync(args);
