@@ -98,12 +98,29 @@ internal sealed partial class ApimRuntime(
         }
 
         var path = OperationPath(context);
-        var query = context.Request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? ""))).ToList();
+        var query = new List<KeyValuePair<string, string>>();
+        foreach (var (key, values) in context.Request.Query)
+        {
+            foreach (var v in values)
+            {
+                query.Add(new(key, v ?? ""));
+            }
+        }
 
         // The caller's platform token is for the platform only: it never becomes a backend header, nor a value policies can read.
-        var headers = context.Request.Headers
-            .Where(h => !string.Equals(h.Key, "Authorization", StringComparison.OrdinalIgnoreCase) && !string.Equals(h.Key, "Cookie", StringComparison.OrdinalIgnoreCase))
-            .SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList();
+        var headers = new List<KeyValuePair<string, string>>(context.Request.Headers.Count);
+        foreach (var (key, values) in context.Request.Headers)
+        {
+            if (string.Equals(key, "Authorization", StringComparison.OrdinalIgnoreCase) || string.Equals(key, "Cookie", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            foreach (var v in values)
+            {
+                headers.Add(new(key, v ?? ""));
+            }
+        }
         var hasBody = context.Request.ContentLength > 0 || (context.Request.ContentLength is null && context.Request.Headers.TransferEncoding.Count > 0);
         var matched = OperationMatcher.Match(connector, context.Request.Method, path, query, headers, hasBody);
         if (matched.Match is not { } match)
@@ -147,7 +164,7 @@ internal sealed partial class ApimRuntime(
             }
         }
 
-        var secrets = connections.Unseal(connection);
+        var secrets = connections.UnsealForCall(connection);
         if (connection.OAuth is not null)
         {
             try
@@ -319,7 +336,7 @@ internal sealed partial class ApimRuntime(
     private HttpRequestMessage ToMessage(ApimRequest request, Uri uri)
     {
         var (target, host) = backend.Resolve(uri);
-        var message = new HttpRequestMessage(new HttpMethod(request.Method), target);
+        var message = new HttpRequestMessage(HttpMethod.Parse(request.Method), target);
         if (host is not null)
         {
             message.Headers.Host = host;

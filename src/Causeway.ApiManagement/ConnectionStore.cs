@@ -39,6 +39,17 @@ internal sealed class ConnectionSecrets
     /// (<c>GatewayEnvelope</c>): only the cluster's agents can open it; this server cannot. <see cref="Parameters"/> is then empty.
     /// </summary>
     public string? GatewayCredentials { get; set; }
+
+    /// <summary>A copy that shares nothing changeable with this one.</summary>
+    public ConnectionSecrets Copy() => new()
+    {
+        Parameters = new Dictionary<string, string>(Parameters, StringComparer.OrdinalIgnoreCase),
+        ClientSecret = ClientSecret,
+        AccessToken = AccessToken,
+        RefreshToken = RefreshToken,
+        ExpiresAt = ExpiresAt,
+        GatewayCredentials = GatewayCredentials,
+    };
 }
 
 /// <summary>A connection as stored, secrets still sealed.</summary>
@@ -69,6 +80,9 @@ internal sealed class ConnectionStore(SqlDatabase database, MasterKeyProtector p
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid Tenant, Guid Id), (ConnectionRecord Record, long At)> _remembered = new();
+
+    // Keyed by the record object (reference identity): a new read, hence a changed record, is opened again.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ConnectionRecord, ConnectionSecrets> _unsealed = new();
 
     private const string Columns = "SELECT id, tenant_id, environment_id, owner_id, connector, display_name, parameter_set, plain_values, oauth_config, secrets, status, status_reason, created_at FROM apim_connections";
 
@@ -150,6 +164,14 @@ internal sealed class ConnectionStore(SqlDatabase database, MasterKeyProtector p
     public ConnectionSecrets Unseal(ConnectionRecord record) => record.SealedSecrets is null
         ? new ConnectionSecrets()
         : JsonSerializer.Deserialize<ConnectionSecrets>(protector.Unprotect(record.SealedSecrets, Binding(record.Id)), Json) ?? new ConnectionSecrets();
+
+    /// <summary>
+    /// As <see cref="Unseal"/>, but opened once per record read: a record remembered by <see cref="FindForCallAsync"/>
+    /// is opened on its first call only, and its values are forgotten with it (they live as long as that record object,
+    /// never longer than a fresh read would show them). Every call gets its own copy, which it may change.
+    /// </summary>
+    public ConnectionSecrets UnsealForCall(ConnectionRecord record) =>
+        (_unsealed.TryGetValue(record, out var open) ? open : _unsealed.GetValue(record, Unseal)).Copy();
 
     /// <summary>Replaces the sealed secrets and sets the status; clears a pending OAuth state.</summary>
     public async Task UpdateSecretsAsync(ConnectionRecord record, ConnectionSecrets secrets, string status, string? reason, CancellationToken cancellationToken)
