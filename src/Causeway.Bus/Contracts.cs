@@ -48,7 +48,7 @@ public interface IBusClient
 /// <summary>Writes one response. Call <see cref="StartAsync"/> once, then write the body; returning from the handler ends it.</summary>
 public interface IBusResponseWriter
 {
-    /// <summary>Sends the status and head.</summary>
+    /// <summary>Sets the status and head. A transport may hold them until the first body chunk or the end of the response, to send them together.</summary>
     Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken);
 
     /// <summary>The body as a write-only stream: data is sent in chunks as the peer grants credit (back-pressure).</summary>

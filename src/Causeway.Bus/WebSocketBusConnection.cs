@@ -14,6 +14,10 @@ namespace Causeway.Bus;
 /// <c>type(1) | correlation id(16) | payload</c>.
 /// </summary>
 /// <remarks>
+/// A response's head is held until its first body chunk, its end or its error, so that a small answer (head and a body
+/// that fits in one chunk) costs one frame, <c>Complete</c>, instead of three (head, chunk, end).
+/// </remarks>
+/// <remarks>
 /// Back-pressure is credit-based: a receiver grants <see cref="InitialCredit"/> chunks per response and one more for
 /// every chunk its reader consumes, so a slow HTTP client slows the database read on the agent instead of filling
 /// memory anywhere. Nothing is spooled to disk. Sends are serialized by one lock; the receive loop never blocks on a
@@ -295,8 +299,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
                 await call.StartAsync(204, default, token);
             }
 
-            await call.Stream.FlushPendingAsync(token);
-            await SendFrameAsync(FrameType.End, call.Id, default, token);
+            await call.FinishAsync(token);
         }
         catch (Exception e)
         {
@@ -310,6 +313,8 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             call.Failure = e is BusException ? null : e;
             try
             {
+                // A head the handler started goes out first, as it would have without the coalescing.
+                await call.SendHeadIfHeldAsync(CancellationToken.None);
                 await SendFrameAsync(FrameType.Error, call.Id, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message)), CancellationToken.None);
             }
             catch (Exception send) when (send is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
@@ -375,6 +380,9 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         Cancel = 6,
         Credit = 7,
         Notice = 8,
+
+        /// <summary>Head, whole body and end of a small response in one frame: status(4) | head length(4) | head | body.</summary>
+        Complete = 9,
     }
 
     private sealed record RequestHeader(string Operation, long? Deadline, string? IdempotencyKey);
@@ -411,6 +419,20 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
                     break;
                 case FrameType.Chunk:
                     _chunks.Writer.TryWrite(payload);
+                    break;
+                case FrameType.Complete:
+                    var headLength = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4));
+                    if (payload.Length > 8 + headLength)
+                    {
+                        _chunks.Writer.TryWrite(payload[(8 + headLength)..]);
+                    }
+
+                    _finished = true;
+                    _chunks.Writer.TryComplete();
+                    Status = BinaryPrimitives.ReadInt32BigEndian(payload);
+                    HeadBytes = payload.AsSpan(8, headLength).ToArray();
+                    Head.TrySetResult(this);
+                    Forget();
                     break;
                 case FrameType.End:
                     _finished = true;
@@ -551,6 +573,9 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     private sealed class IncomingCall : IBusResponseWriter, IDisposable
     {
         private readonly WebSocketBusConnection _connection;
+        private int _status;
+        private ReadOnlyMemory<byte> _head;
+        private bool _headHeld;
 
         public IncomingCall(WebSocketBusConnection connection, Guid id, CancellationToken closed)
         {
@@ -574,7 +599,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         Stream IBusResponseWriter.Body => Stream;
 
-        public async Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
+        public Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
         {
             if (Started)
             {
@@ -582,10 +607,47 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             }
 
             Started = true;
-            var payload = new byte[4 + head.Length];
-            BinaryPrimitives.WriteInt32BigEndian(payload, status);
-            head.Span.CopyTo(payload.AsSpan(4));
+            cancellationToken.ThrowIfCancellationRequested();
+            _status = status;
+            _head = head.ToArray();
+            _headHeld = true;
+            return Task.CompletedTask;
+        }
+
+        /// <summary>Sends the head the handler started, if it is still held.</summary>
+        public async Task SendHeadIfHeldAsync(CancellationToken cancellationToken)
+        {
+            if (!_headHeld)
+            {
+                return;
+            }
+
+            _headHeld = false;
+            var payload = new byte[4 + _head.Length];
+            BinaryPrimitives.WriteInt32BigEndian(payload, _status);
+            _head.Span.CopyTo(payload.AsSpan(4));
             await _connection.SendFrameAsync(FrameType.Head, Id, payload, cancellationToken);
+        }
+
+        /// <summary>Ends the response: one Complete frame when nothing was sent yet, otherwise the last chunk and End.</summary>
+        public async Task FinishAsync(CancellationToken cancellationToken)
+        {
+            if (_headHeld)
+            {
+                _headHeld = false;
+                var body = Stream.Pending;
+                var payload = new byte[8 + _head.Length + body.Length];
+                BinaryPrimitives.WriteInt32BigEndian(payload, _status);
+                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(4), _head.Length);
+                _head.Span.CopyTo(payload.AsSpan(8));
+                body.CopyTo(payload.AsSpan(8 + _head.Length));
+                Stream.Clear();
+                await _connection.SendFrameAsync(FrameType.Complete, Id, payload, cancellationToken);
+                return;
+            }
+
+            await Stream.FlushPendingAsync(cancellationToken);
+            await _connection.SendFrameAsync(FrameType.End, Id, default, cancellationToken);
         }
 
         public async Task SendChunkAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
@@ -596,6 +658,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             }
 
             using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Cancellation.Token);
+            await SendHeadIfHeldAsync(link.Token);
             await Credit.WaitAsync(link.Token);
             await _connection.SendFrameAsync(FrameType.Chunk, Id, chunk, link.Token);
         }
@@ -622,6 +685,12 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         public override long Length => throw new NotSupportedException();
 
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        /// <summary>The body written and not sent yet.</summary>
+        public ReadOnlySpan<byte> Pending => _buffer.AsSpan(0, _count);
+
+        /// <summary>Forgets the pending body (it went out in a Complete frame).</summary>
+        public void Clear() => _count = 0;
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
