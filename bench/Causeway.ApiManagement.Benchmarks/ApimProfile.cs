@@ -61,6 +61,12 @@ internal static class ApimProfile
             using var response = result.Response!;
             await response.Content.ReadAsByteArrayAsync();
         });
+        await TimeAsync("ApimRuntime.SendAsync without the retry pipeline + read body", iterations / 4, async () =>
+        {
+            var result = await runtime.SendAsync(policy.Request, default, new ApimRuntime.CallOutcome(), retry: false);
+            using var response = result.Response!;
+            await response.Content.ReadAsByteArrayAsync();
+        });
         await TimeAsync("whole call over HTTPS: GET /apim/... (one caller)", iterations / 4, async () =>
         {
             using var response = await causeway.GetAsync(apimPath);
