@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Text.Json;
 using Causeway.Connectors;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Causeway.ApiManagement.Benchmarks;
@@ -66,6 +69,26 @@ internal static class ApimProfile
             var result = await runtime.SendAsync(policy.Request, default, new ApimRuntime.CallOutcome(), retry: false);
             using var response = result.Response!;
             await response.Content.ReadAsByteArrayAsync();
+        });
+        var user = me.GetProperty("id").GetString()!;
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, user), new Claim(ClaimTypes.Name, "admin"), new Claim("causeway:tenant", tenant.ToString()),
+             new Claim("causeway:tenant-admin", "true"), new Claim("causeway:operator", "true")], "Bearer");
+        await TimeAsync("ApimRuntime.HandleAsync in process (no TLS, no Kestrel; answer to memory)", iterations / 4, async () =>
+        {
+            var context = new DefaultHttpContext { User = new ClaimsPrincipal(identity), RequestServices = services };
+            context.Request.Method = "GET";
+            context.Request.Scheme = "https";
+            context.Request.Host = new HostString("localhost");
+            context.Request.Path = apimPath;
+            context.Request.Headers.Accept = "*/*";
+            context.Features.Get<IHttpRequestFeature>()!.RawTarget = apimPath;
+            context.Response.Body = new MemoryStream();
+            await runtime.HandleAsync(context, connectorName, connectionId);
+            if (context.Response.StatusCode != 200)
+            {
+                throw new InvalidOperationException($"The in-process call answered {context.Response.StatusCode}.");
+            }
         });
         await TimeAsync("whole call over HTTPS: GET /apim/... (one caller)", iterations / 4, async () =>
         {
