@@ -101,8 +101,8 @@ public static class CredentialInjector
         switch (scheme.Kind)
         {
             case SecuritySchemeKind.ApiKey:
-                var secrets = AllParameters(definition).Where(p => p.Type == ConnectionParameterType.SecureString).Select(p => p.Name).Distinct().ToList();
-                var name = values.ContainsKey(ApiKeyParameter) ? ApiKeyParameter : secrets.Count == 1 ? secrets[0] : ApiKeyParameter;
+                // The connector's securestring parameters are only looked at when the conventional name is absent.
+                var name = values.ContainsKey(ApiKeyParameter) ? ApiKeyParameter : OnlySecureParameter(definition) ?? ApiKeyParameter;
                 if (!values.TryGetValue(name, out var key) || string.IsNullOrEmpty(key))
                 {
                     return $"the connection has no value for '{name}' (API key)";
@@ -136,6 +136,12 @@ public static class CredentialInjector
                 request.Headers.Set("Authorization", "Bearer " + token);
                 return null;
         }
+    }
+
+    private static string? OnlySecureParameter(ConnectorDefinition definition)
+    {
+        var secrets = AllParameters(definition).Where(p => p.Type == ConnectionParameterType.SecureString).Select(p => p.Name).Distinct().ToList();
+        return secrets.Count == 1 ? secrets[0] : null;
     }
 
     private static IEnumerable<ConnectionParameter> AllParameters(ConnectorDefinition definition) =>
