@@ -268,21 +268,8 @@ internal sealed partial class ApimRuntime(
         var pipeline = retry && IdempotentMethods.Contains(request.Method) ? _retry : ResiliencePipeline<HttpResponseMessage>.Empty;
         try
         {
-            var response = await pipeline.ExecuteAsync(async ct =>
-            {
-                outcome.Attempts++;
-                using var message = ToMessage(request, uri);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(TimeSpan.FromSeconds(_options.BackendTimeoutSeconds));
-                try
-                {
-                    return await backend.SendAsync(message, timeout.Token);
-                }
-                catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-                {
-                    throw new TimeoutException("backend timeout", e);
-                }
-            }, cancellationToken);
+            var response = await pipeline.ExecuteAsync(static (state, ct) => state.Runtime.AttemptAsync(state.Request, state.Uri, state.Outcome, ct),
+                (Runtime: this, Request: request, Uri: uri, Outcome: outcome), cancellationToken);
             return new SendResult(response, 0, null);
         }
         catch (TimeoutException)
@@ -305,6 +292,22 @@ internal sealed partial class ApimRuntime(
             };
             var status = e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut } || e.InnerException is TimeoutException ? 504 : 502;
             return new SendResult(null, status, $"The backend {uri.Authority} could not be reached: {why}.");
+        }
+    }
+
+    private async ValueTask<HttpResponseMessage> AttemptAsync(ApimRequest request, Uri uri, CallOutcome outcome, CancellationToken ct)
+    {
+        outcome.Attempts++;
+        using var message = ToMessage(request, uri);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(_options.BackendTimeoutSeconds));
+        try
+        {
+            return await backend.SendAsync(message, timeout.Token);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException("backend timeout", e);
         }
     }
 
