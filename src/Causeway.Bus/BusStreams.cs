@@ -66,6 +66,12 @@ internal sealed class ChunkWriteStream(Func<ReadOnlyMemory<byte>, CancellationTo
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    /// <summary>The body written and not sent yet.</summary>
+    public ReadOnlySpan<byte> Pending => _buffer.AsSpan(0, _count);
+
+    /// <summary>Forgets the pending body (the caller sent it some other way, for example with the response's end).</summary>
+    public void Clear() => _count = 0;
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (buffer.Length > 0)

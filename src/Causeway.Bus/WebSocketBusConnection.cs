@@ -406,7 +406,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         public byte[] HeadBytes { get; private set; } = [];
 
-        public Stream Body => field ??= new ResponseStream(this);
+        public Stream Body => field ??= new ChunkReadStream(ReadChunkAsync);
 
         public void Receive(FrameType type, byte[] payload)
         {
@@ -519,56 +519,6 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         private void Forget() => connection._calls.TryRemove(id, out _);
     }
 
-    /// <summary>The read side of a response body.</summary>
-    private sealed class ResponseStream(PendingCall call) : Stream
-    {
-        private byte[]? _current;
-        private int _offset;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            while (_current is null || _offset >= _current.Length)
-            {
-                _current = await call.ReadChunkAsync(cancellationToken);
-                _offset = 0;
-                if (_current is null)
-                {
-                    return 0;
-                }
-            }
-
-            var n = Math.Min(buffer.Length, _current.Length - _offset);
-            _current.AsMemory(_offset, n).CopyTo(buffer);
-            _offset += n;
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
     /// <summary>A request this side is handling; it is also the response writer.</summary>
     private sealed class IncomingCall : IBusResponseWriter, IDisposable
     {
@@ -582,7 +532,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             _connection = connection;
             Id = id;
             Cancellation = CancellationTokenSource.CreateLinkedTokenSource(closed);
-            Stream = new BodyStream(this);
+            Stream = new ChunkWriteStream(SendChunkAsync);
         }
 
         public Guid Id { get; }
@@ -595,7 +545,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         public Exception? Failure { get; set; }
 
-        public BodyStream Stream { get; }
+        public ChunkWriteStream Stream { get; }
 
         Stream IBusResponseWriter.Body => Stream;
 
@@ -670,74 +620,6 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         }
     }
 
-    /// <summary>The write side of a response body: buffers up to one chunk, sends when full.</summary>
-    private sealed class BodyStream(IncomingCall call) : Stream
-    {
-        private readonly byte[] _buffer = new byte[ChunkSize];
-        private int _count;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        /// <summary>The body written and not sent yet.</summary>
-        public ReadOnlySpan<byte> Pending => _buffer.AsSpan(0, _count);
-
-        /// <summary>Forgets the pending body (it went out in a Complete frame).</summary>
-        public void Clear() => _count = 0;
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            while (buffer.Length > 0)
-            {
-                var n = Math.Min(buffer.Length, _buffer.Length - _count);
-                buffer[..n].CopyTo(_buffer.AsMemory(_count));
-                _count += n;
-                buffer = buffer[n..];
-                if (_count == _buffer.Length)
-                {
-                    await FlushPendingAsync(cancellationToken);
-                }
-            }
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-        // Flushing does not force a frame out: writers such as Utf8JsonWriter flush often, and tiny frames cost more than
-        // they save. The rest goes out when the chunk fills or the handler returns.
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override void Flush()
-        {
-        }
-
-        public async Task FlushPendingAsync(CancellationToken cancellationToken)
-        {
-            if (_count == 0)
-            {
-                return;
-            }
-
-            var chunk = _buffer.AsSpan(0, _count).ToArray();
-            _count = 0;
-            await call.SendChunkAsync(chunk, cancellationToken);
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-    }
 }
 
 /// <summary>Helpers for JSON notices.</summary>
