@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using Causeway.Platform.Database;
 using Causeway.Platform.Tenancy;
@@ -31,15 +30,8 @@ public sealed class EnvironmentService(
     public static readonly TimeSpan ResolvedMemory = TimeSpan.FromSeconds(10);
 
     private const long PlacementLock = 0x506c6163656d6e74; // "Placemnt"
-    private const int MaxRemembered = 10_000;
-
-    // An entry counts only while its generation is the current one: a change bumps the generation after it commits, so
-    // a lookup that read the database before the change can never store a stale entry that outlives it.
-    private readonly ConcurrentDictionary<(Guid Tenant, string Name), Remembered<EnvironmentRecord>> _byName = new();
-    private readonly ConcurrentDictionary<(Guid Environment, Guid User), Remembered<EnvironmentRole?>> _roles = new();
-    private long _generation;
-
-    private sealed record Remembered<T>(T Value, long Generation, DateTimeOffset At);
+    private readonly RememberedReads<(Guid Tenant, string Name), EnvironmentRecord> _byName = new(time, ResolvedMemory);
+    private readonly RememberedReads<(Guid Environment, Guid User), EnvironmentRole?> _roles = new(time, ResolvedMemory);
 
     internal static Migration Schema { get; } = new(100, "environments and roles", """
         CREATE TABLE environments (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, geography TEXT NOT NULL,
@@ -169,14 +161,9 @@ public sealed class EnvironmentService(
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(name);
-        var generation = Volatile.Read(ref _generation);
-        var now = time.GetUtcNow();
-        EnvironmentRecord? environment;
-        if (_byName.TryGetValue((caller.TenantId, name), out var known) && Current(known.Generation, known.At, generation, now))
-        {
-            environment = known.Value;
-        }
-        else
+        var environmentRead = _byName.BeginRead();
+        var roleRead = _roles.BeginRead();
+        if (!_byName.TryGet((caller.TenantId, name), out var environment))
         {
             environment = await FindByNameAsync(caller.TenantId, name, cancellationToken);
             if (environment is null)
@@ -184,7 +171,7 @@ public sealed class EnvironmentService(
                 return (null, null);
             }
 
-            Remember(_byName, (caller.TenantId, name), new Remembered<EnvironmentRecord>(environment, generation, now));
+            _byName.Remember((caller.TenantId, name), environment, environmentRead);
         }
 
         if (caller.TenantId != environment.TenantId || caller.IsTenantAdmin)
@@ -192,13 +179,13 @@ public sealed class EnvironmentService(
             return (environment, await RoleOfAsync(caller, environment, cancellationToken));
         }
 
-        if (_roles.TryGetValue((environment.Id, caller.UserId), out var role) && Current(role.Generation, role.At, generation, now))
+        if (_roles.TryGet((environment.Id, caller.UserId), out var role))
         {
-            return (environment, role.Value);
+            return (environment, role);
         }
 
         var found = await RoleOfAsync(caller, environment, cancellationToken);
-        Remember(_roles, (environment.Id, caller.UserId), new Remembered<EnvironmentRole?>(found, generation, now));
+        _roles.Remember((environment.Id, caller.UserId), found, roleRead);
         return (environment, found);
     }
 
@@ -308,23 +295,8 @@ public sealed class EnvironmentService(
     /// <summary>Forgets every remembered environment and role; called after each change commits.</summary>
     private void Forget()
     {
-        Interlocked.Increment(ref _generation);
-        _byName.Clear();
-        _roles.Clear();
-    }
-
-    private static bool Current(long entryGeneration, DateTimeOffset at, long generation, DateTimeOffset now) =>
-        entryGeneration == generation && now >= at && now - at < ResolvedMemory;
-
-    private static void Remember<TKey, TValue>(ConcurrentDictionary<TKey, TValue> memory, TKey key, TValue value)
-        where TKey : notnull
-    {
-        if (memory.Count >= MaxRemembered)
-        {
-            memory.Clear();
-        }
-
-        memory[key] = value;
+        _byName.ForgetAll();
+        _roles.ForgetAll();
     }
 
     private static async Task<IReadOnlyDictionary<string, int>> LoadAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
+using Causeway.Environments;
 using Causeway.Platform.Database;
 using Causeway.Platform.Tenancy;
 using Causeway.Security;
@@ -43,17 +43,11 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
     private const string ClusterColumns = "SELECT id, tenant_id, name, geography, public_key, escrowed_key, distribute_requests, member_concurrency_limit, created_at FROM gateway_clusters";
     private const string MemberColumns = "SELECT id, cluster_id, name, priority, version, last_heartbeat, created_at FROM gateway_members";
     private const string DataSourceColumns = "SELECT id, cluster_id, name, type, connection, encrypted_credentials, created_at FROM gateway_datasources";
-    private const int MaxRemembered = 10_000;
 
-    // What the request path reads on every gateway request, remembered for EnvironmentService.ResolvedMemory. Every change
-    // made through this store forgets everything at once (the generation moves on after the change commits, so a read
-    // that raced with the change cannot store a stale entry); a change made through another server process sharing the
-    // platform database takes effect within the memory time.
-    private readonly ConcurrentDictionary<(Guid Environment, string Name), Remembered<(GatewayDataSource, GatewayCluster)?>> _bound = new();
-    private readonly ConcurrentDictionary<Guid, Remembered<IReadOnlyList<GatewayMember>>> _routing = new();
-    private long _generation;
-
-    private sealed record Remembered<T>(T Value, long Generation, DateTimeOffset At);
+    // What the request path reads on every gateway request, remembered for EnvironmentService.ResolvedMemory and
+    // forgotten at once on every change made through this store (see RememberedReads).
+    private readonly RememberedReads<(Guid Environment, string Name), (GatewayDataSource, GatewayCluster)?> _bound = new(time, EnvironmentService.ResolvedMemory);
+    private readonly RememberedReads<Guid, IReadOnlyList<GatewayMember>> _routing = new(time, EnvironmentService.ResolvedMemory);
 
     /// <summary>Creates a cluster with its first member; returns the member's credential (shown once).</summary>
     /// <exception cref="ConflictException">The tenant has a cluster of that name.</exception>
@@ -270,17 +264,16 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
     /// </summary>
     public async Task<(GatewayDataSource DataSource, GatewayCluster Cluster)?> ResolveBoundAsync(Guid environmentId, string name, CancellationToken cancellationToken)
     {
-        var generation = Volatile.Read(ref _generation);
-        var now = time.GetUtcNow();
-        if (_bound.TryGetValue((environmentId, name), out var known) && Current(known.Generation, known.At, generation, now))
+        var read = _bound.BeginRead();
+        if (_bound.TryGet((environmentId, name), out var known))
         {
-            return known.Value;
+            return known;
         }
 
         var found = await FindBoundAsync(environmentId, name, cancellationToken);
         if (found is not null)
         {
-            Remember(_bound, (environmentId, name), new Remembered<(GatewayDataSource, GatewayCluster)?>(found, generation, now));
+            _bound.Remember((environmentId, name), found, read);
         }
 
         return found;
@@ -292,15 +285,14 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
     /// </summary>
     public async Task<IReadOnlyList<GatewayMember>> RoutingMembersAsync(Guid clusterId, CancellationToken cancellationToken)
     {
-        var generation = Volatile.Read(ref _generation);
-        var now = time.GetUtcNow();
-        if (_routing.TryGetValue(clusterId, out var known) && Current(known.Generation, known.At, generation, now))
+        var read = _routing.BeginRead();
+        if (_routing.TryGet(clusterId, out var known))
         {
-            return known.Value;
+            return known;
         }
 
         var members = await ListMembersAsync(clusterId, cancellationToken);
-        Remember(_routing, clusterId, new Remembered<IReadOnlyList<GatewayMember>>(members, generation, now));
+        _routing.Remember(clusterId, members, read);
         return members;
     }
 
@@ -321,25 +313,10 @@ public sealed class GatewayStore(SqlDatabase database, TimeProvider time)
         return clusters.Count == 0 ? null : (sources[0], clusters[0]);
     }
 
-    private static bool Current(long rememberedGeneration, DateTimeOffset rememberedAt, long generation, DateTimeOffset now) =>
-        rememberedGeneration == generation && now - rememberedAt < Causeway.Environments.EnvironmentService.ResolvedMemory && now >= rememberedAt;
-
-    private static void Remember<TKey, TValue>(ConcurrentDictionary<TKey, Remembered<TValue>> memory, TKey key, Remembered<TValue> value)
-        where TKey : notnull
-    {
-        if (memory.Count >= MaxRemembered)
-        {
-            memory.Clear();
-        }
-
-        memory[key] = value;
-    }
-
     private void Forget()
     {
-        Interlocked.Increment(ref _generation);
-        _bound.Clear();
-        _routing.Clear();
+        _bound.ForgetAll();
+        _routing.ForgetAll();
     }
 
     private static async Task<(GatewayMember, string)> InsertMemberAsync(DbConnection connection, DbTransaction transaction, Guid clusterId, string name, int priority,
