@@ -227,6 +227,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
                 {
                     try
                     {
+                        cancelled.CancelledByCaller = true;
                         await cancelled.Cancellation.CancelAsync();
                     }
                     catch (ObjectDisposedException)
@@ -306,7 +307,10 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             var (code, message) = e switch
             {
                 BusException bus => (bus.Code, bus.Message),
-                OperationCanceledException when request.Deadline is { } d && d <= DateTimeOffset.UtcNow => ("deadline-exceeded", "The request's deadline passed on the gateway."),
+                // Neither the caller nor the connection cancelled: the deadline's timer did (the wall clock may not show it
+                // passed yet, the timer and the millisecond deadline round differently).
+                OperationCanceledException when request.Deadline is not null && !call.CancelledByCaller && !_closed.IsCancellationRequested =>
+                    ("deadline-exceeded", "The request's deadline passed on the gateway."),
                 OperationCanceledException => ("cancelled", "The request was cancelled."),
                 _ => ("gateway-error", "The gateway failed to handle the request; the error is in the gateway's log."),
             };
@@ -526,6 +530,9 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         private int _status;
         private ReadOnlyMemory<byte> _head;
         private bool _headHeld;
+
+        /// <summary>The caller sent a cancel for this request.</summary>
+        public volatile bool CancelledByCaller;
 
         public IncomingCall(WebSocketBusConnection connection, Guid id, CancellationToken closed)
         {
