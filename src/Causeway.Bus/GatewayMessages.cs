@@ -129,3 +129,67 @@ public static class GatewayQueues
 /// <param name="Row">The columns to set; null for a delete.</param>
 /// <param name="ServiceRoot">Base of the row's <c>@odata.context</c>.</param>
 public sealed record DataWriteMessage(Guid ClusterId, DataSourceDescriptor DataSource, string Kind, string EntitySet, string? Key, System.Text.Json.JsonElement? Row, string ServiceRoot);
+
+/// <summary>
+/// HTTP calls that a gateway agent makes on premises for a gateway connection of a custom connector (apiProperties
+/// <c>gatewaySetting</c> with <c>dataSourceType: CustomConnector</c>): the backend lives inside the company network, so
+/// the server builds the request and the agent sends it, adds the connection's credentials (which only it can open) and
+/// streams the answer back.
+/// </summary>
+public static class GatewayHttp
+{
+    /// <summary>One HTTP call (body <see cref="HttpCallMessage"/>). Non-idempotent methods carry an idempotency key.</summary>
+    public const string Call = "http.call";
+
+    /// <summary>The backend cannot be reached from the gateway (connection refused, name unknown, TLS failed ...).</summary>
+    public const string BackendUnreachable = "backend-unreachable";
+
+    /// <summary>The backend did not start answering (status and headers) in the time the call allows.</summary>
+    public const string BackendTimeout = "backend-timeout";
+
+    /// <summary>The agent is set to call only some hosts, and this is not one of them.</summary>
+    public const string HostNotAllowed = "host-not-allowed";
+
+    /// <summary>The connection's credentials lack a value the injection needs.</summary>
+    public const string CredentialsIncomplete = "credentials-incomplete";
+
+    /// <summary>Injection kinds of <see cref="HttpCallCredentials"/>.</summary>
+    public const string NoCredentials = "none";
+
+    /// <summary>An API key in a header or query parameter.</summary>
+    public const string ApiKey = "apiKey";
+
+    /// <summary>HTTP basic.</summary>
+    public const string Basic = "basic";
+}
+
+/// <summary>One header of an HTTP call or answer; a header with several values appears once per value.</summary>
+public sealed record HttpCallHeader(string Name, string Value);
+
+/// <summary>
+/// How the agent adds a connection's credentials to an HTTP call. The values are in <see cref="Envelope"/>, the JSON object
+/// of the connection's secret parameters sealed for the cluster's public key (<c>GatewayEnvelope</c>); the server cannot open it.
+/// </summary>
+/// <param name="Kind"><see cref="GatewayHttp.NoCredentials"/>, <see cref="GatewayHttp.ApiKey"/> or <see cref="GatewayHttp.Basic"/>.</param>
+/// <param name="Envelope">The sealed secret parameters; null when the connection has none.</param>
+/// <param name="In">API key: <c>header</c> or <c>query</c>.</param>
+/// <param name="Name">API key: the header or query parameter name.</param>
+/// <param name="Parameter">API key: the secret parameter that holds the key.</param>
+/// <param name="Username">Basic: the user name when it is not a secret parameter (then it is not in the envelope).</param>
+public sealed record HttpCallCredentials(string Kind, string? Envelope, string? In, string? Name, string? Parameter, string? Username);
+
+/// <summary>
+/// Body of <see cref="GatewayHttp.Call"/>: the backend request as the server built it (operation path, query, request
+/// policies applied) without credentials. The agent answers with the backend's status, an <see cref="HttpCallResponseHead"/>
+/// and the backend's body as it arrives; it fails the request (<see cref="BusException"/>) with one of the codes of
+/// <see cref="GatewayHttp"/> when it cannot make the call. Holds nothing time-dependent, so a retry carries the same bytes.
+/// </summary>
+/// <param name="Url">Absolute http or https URL; the host may be a name only the agent's network knows.</param>
+/// <param name="Headers">Request and content headers; a <c>Host</c> header overrides the URL's authority in the request.</param>
+/// <param name="Body">The request body, or null.</param>
+/// <param name="ResponseTimeoutSeconds">How long the backend may take to start answering; then <see cref="GatewayHttp.BackendTimeout"/>.</param>
+public sealed record HttpCallMessage(Guid ClusterId, string Method, string Url, IReadOnlyList<HttpCallHeader> Headers, byte[]? Body, HttpCallCredentials Credentials,
+    double ResponseTimeoutSeconds);
+
+/// <summary>Head of an HTTP call's answer: the backend's response and content headers except hop-by-hop ones.</summary>
+public sealed record HttpCallResponseHead(IReadOnlyList<HttpCallHeader> Headers);

@@ -27,7 +27,10 @@ internal sealed class AgentRunner(AgentFiles files, AgentRegistration registrati
         var trust = Registrar.LoadTrust(registration.TrustCertificate);
         var credential = files.ReadCredential();
         // Writes carry an idempotency key: a retry after a lost reply gets the first answer instead of running twice.
-        var handler = new IdempotentHandler(new DataSourceHandler(registration.ClusterId, new DataSourceConnections(registration.ClusterId, privateKey, Log), Log));
+        // HTTP calls of custom connectors' gateway connections first; everything else is a data-source request.
+        using var http = new HttpCallHandler(registration.ClusterId, privateKey, Log,
+            new DataSourceHandler(registration.ClusterId, new DataSourceConnections(registration.ClusterId, privateKey, Log), Log));
+        var handler = new IdempotentHandler(http);
         await using var broker = new BrokerMember(registration, handler, brokerUri, Log);
         var server = new Uri(registration.Server);
         var endpoint = new UriBuilder(server) { Scheme = "wss", Path = "/gateway/connect" }.Uri;
