@@ -8,6 +8,8 @@ namespace Causeway.Desktop.Agent;
 /// <summary>The <c>causeway-desktop</c> command tree. Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.</summary>
 public static class AgentApp
 {
+    private const string Program = "causeway-desktop";
+
     /// <summary>Parses and runs one command line.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
@@ -30,7 +32,7 @@ public static class AgentApp
         {
             server, token, environment, name, group, groupPassword, trust, roots, iterations,
         };
-        register.SetAction((parse, ct) => GuardAsync(error, async () =>
+        register.SetAction((parse, ct) => AgentCommandLine.GuardAsync(Program, error, async () =>
         {
             var files = new AgentFiles(parse.GetValue(dataDir) ?? AgentFiles.DefaultDirectory);
             var registration = await Registrar.RegisterAsync(parse.GetValue(server)!, parse.GetValue(token)!, parse.GetValue(environment)!, parse.GetValue(name)!,
@@ -43,7 +45,7 @@ public static class AgentApp
 
         var runRoots = new Option<string[]>("--root") { Description = "Allow flows this folder too (repeatable), besides the roots given at registration" };
         var run = new Command("run", "Listen on the machine's hybrid connection and run the flows the server sends, until stopped.") { runRoots };
-        run.SetAction((parse, ct) => GuardAsync(error, async () =>
+        run.SetAction((parse, ct) => AgentCommandLine.GuardAsync(Program, error, async () =>
         {
             var files = new AgentFiles(parse.GetValue(dataDir) ?? AgentFiles.DefaultDirectory);
             var registration = files.ReadRegistration();
@@ -58,12 +60,12 @@ public static class AgentApp
         }));
 
         var status = new Command("status", "Show the registration and what the running agent is connected to.");
-        status.SetAction((parse, ct) => GuardAsync(error, async () =>
+        status.SetAction((parse, ct) => AgentCommandLine.GuardAsync(Program, error, async () =>
         {
             var files = new AgentFiles(parse.GetValue(dataDir) ?? AgentFiles.DefaultDirectory);
             var registration = files.ReadRegistration();
             var state = files.ReadStatus();
-            var alive = state is not null && ProcessAlive(state.ProcessId) && DateTimeOffset.UtcNow - state.UpdatedAt <= TimeSpan.FromSeconds(10);
+            var alive = state is not null && AgentCommandLine.IsProcessAlive(state.ProcessId) && DateTimeOffset.UtcNow - state.UpdatedAt <= TimeSpan.FromSeconds(10);
             var connected = alive && state!.Connected;
             if (parse.GetValue(json))
             {
@@ -102,59 +104,6 @@ public static class AgentApp
         root.Subcommands.Add(register);
         root.Subcommands.Add(run);
         root.Subcommands.Add(status);
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var e in parse.Errors)
-            {
-                await error.WriteLineAsync($"causeway-desktop: {e.Message}");
-            }
-
-            return 2;
-        }
-
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
-    }
-
-    private static bool ProcessAlive(int id)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(id);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<int> GuardAsync(TextWriter error, Func<Task> action) => await GuardAsync(error, async () =>
-    {
-        await action();
-        return 0;
-    });
-
-    private static async Task<int> GuardAsync(TextWriter error, Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (AgentException e)
-        {
-            await error.WriteLineAsync($"causeway-desktop: {e.Message}");
-            return 1;
-        }
-        catch (IOException e)
-        {
-            await error.WriteLineAsync($"causeway-desktop: {e.Message}");
-            return 1;
-        }
-        catch (TaskCanceledException)
-        {
-            await error.WriteLineAsync("causeway-desktop: the server did not answer in time.");
-            return 1;
-        }
+        return await AgentCommandLine.InvokeAsync(Program, root, args, output, error, cancellationToken);
     }
 }

@@ -34,7 +34,7 @@ internal sealed class AgentRunner(AgentFiles files, AgentRegistration registrati
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var trust = Registrar.LoadTrust(registration.TrustCertificate);
+        var trust = AgentServer.LoadTrust(registration.TrustCertificate);
         var options = new RelayClientOptions
         {
             RemoteCertificateValidation = (_, certificate, chain, errors) => trust.Validate(certificate, chain, errors),

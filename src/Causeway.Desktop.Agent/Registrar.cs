@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Causeway.Security;
@@ -34,17 +32,13 @@ internal static class Registrar
             throw new AgentException("The group password must have at least 8 characters.");
         }
 
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var baseUri) || baseUri.Scheme != Uri.UriSchemeHttps)
-        {
-            throw new AgentException("--server must be an https:// URL (agents never talk plain HTTP).");
-        }
+        var baseUri = AgentServer.RequireHttps(server);
 
         var fullRoots = CheckRoots(roots);
-        var trust = LoadTrust(trustCertificate);
-        using var http = new HttpClient(trust.CreateHandler()) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var trust = AgentServer.LoadTrust(trustCertificate);
+        using var http = AgentServer.CreateClient(baseUri, trust, token);
 
-        var environments = await SendAsync(http, HttpMethod.Get, "/api/v1/environments", null, cancellationToken);
+        var environments = await AgentServer.SendAsync(http, HttpMethod.Get, "/api/v1/environments", null, cancellationToken);
         var match = environments.EnumerateArray().FirstOrDefault(e => e.GetProperty("id").GetString() == environment || e.GetProperty("name").GetString() == environment);
         if (match.ValueKind != JsonValueKind.Object)
         {
@@ -62,7 +56,7 @@ internal static class Registrar
             string? groupName = null;
             if (group is not null)
             {
-                var escrow = await SendAsync(http, HttpMethod.Get, $"/api/v1/environments/{environmentId}/machinegroups/{Uri.EscapeDataString(group)}/escrow", null, cancellationToken);
+                var escrow = await AgentServer.SendAsync(http, HttpMethod.Get, $"/api/v1/environments/{environmentId}/machinegroups/{Uri.EscapeDataString(group)}/escrow", null, cancellationToken);
                 groupId = escrow.GetProperty("id").GetGuid();
                 groupName = escrow.GetProperty("name").GetString();
                 if (escrow.TryGetProperty("publicKey", out var published) && published.GetString() is { } existing)
@@ -89,7 +83,7 @@ internal static class Registrar
                 }
             }
 
-            var created = await SendAsync(http, HttpMethod.Post, $"/api/v1/environments/{environmentId}/machines", new
+            var created = await AgentServer.SendAsync(http, HttpMethod.Post, $"/api/v1/environments/{environmentId}/machines", new
             {
                 name,
                 publicKey = GatewayEnvelope.ExportPublicKey(machineKey),
@@ -125,51 +119,5 @@ internal static class Registrar
         }
 
         return list;
-    }
-
-    public static CertificateTrust LoadTrust(string? path)
-    {
-        try
-        {
-            return CertificateTrust.FromFile(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or CryptographicException)
-        {
-            throw new AgentException(e.Message, e);
-        }
-    }
-
-    private static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new AgentException($"The server at {http.BaseAddress} cannot be reached: {e.Message}", e);
-        }
-
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                string? detail = null;
-                try
-                {
-                    detail = JsonDocument.Parse(text).RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
-                }
-                catch (JsonException)
-                {
-                }
-
-                throw new AgentException($"The server refused {method} {path}: {(int)response.StatusCode} {detail ?? response.ReasonPhrase}");
-            }
-
-            return JsonDocument.Parse(text).RootElement.Clone();
-        }
     }
 }

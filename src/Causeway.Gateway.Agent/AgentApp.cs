@@ -9,6 +9,8 @@ namespace Causeway.Gateway.Agent;
 /// <summary>The <c>causeway-gateway</c> command tree. Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.</summary>
 public static class AgentApp
 {
+    private const string Program = "causeway-gateway";
+
     /// <summary>The environment variable <c>run</c> reads the recovery key from when no option gives it.</summary>
     public const string RecoveryKeyVariable = "CAUSEWAY_GATEWAY_RECOVERY_KEY";
 
@@ -36,7 +38,7 @@ public static class AgentApp
         {
             server, token, name, region, recovery, cluster, trust, iterations,
         };
-        register.SetAction((parse, ct) => GuardAsync(error, async () =>
+        register.SetAction((parse, ct) => AgentCommandLine.GuardAsync(Program, error, async () =>
         {
             var files = new AgentFiles(parse.GetValue(dataDir) ?? AgentFiles.DefaultDirectory);
             var registration = await Registrar.RegisterAsync(parse.GetValue(server)!, parse.GetValue(token)!, parse.GetValue(name)!, parse.GetValue(region)!,
@@ -50,7 +52,7 @@ public static class AgentApp
         var runRecoveryFile = new Option<string?>("--recovery-key-file") { Description = "A file holding the recovery key (e.g. a systemd credential)" };
         var brokerFile = new Option<string?>("--rabbitmq-uri-file") { Description = $"A file holding the cluster's RabbitMQ URI amqp[s]://user:password@host:port/vhost (or ${BrokerUriVariable}); used when the server's bus is RabbitMQ" };
         var run = new Command("run", "Connect to the server and serve queries until stopped.") { runRecovery, runRecoveryFile, brokerFile };
-        run.SetAction((parse, ct) => GuardAsync(error, async () =>
+        run.SetAction((parse, ct) => AgentCommandLine.GuardAsync(Program, error, async () =>
         {
             var files = new AgentFiles(parse.GetValue(dataDir) ?? AgentFiles.DefaultDirectory);
             var registration = files.ReadRegistration();
@@ -78,12 +80,12 @@ public static class AgentApp
         }));
 
         var status = new Command("status", "Show the registration and what the running agent is connected to.");
-        status.SetAction((parse, ct) => GuardAsync(error, async () =>
+        status.SetAction((parse, ct) => AgentCommandLine.GuardAsync(Program, error, async () =>
         {
             var files = new AgentFiles(parse.GetValue(dataDir) ?? AgentFiles.DefaultDirectory);
             var registration = files.ReadRegistration();
             var state = files.ReadStatus();
-            var alive = state is not null && ProcessAlive(state.ProcessId);
+            var alive = state is not null && AgentCommandLine.IsProcessAlive(state.ProcessId);
             var connected = alive && state!.Connected && state.LastHeartbeat is { } beat && DateTimeOffset.UtcNow - beat <= TimeSpan.FromSeconds(Math.Max(3 * state.HeartbeatSeconds, 5));
             if (parse.GetValue(json))
             {
@@ -114,18 +116,7 @@ public static class AgentApp
         root.Subcommands.Add(register);
         root.Subcommands.Add(run);
         root.Subcommands.Add(status);
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var e in parse.Errors)
-            {
-                await error.WriteLineAsync($"causeway-gateway: {e.Message}");
-            }
-
-            return 2;
-        }
-
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+        return await AgentCommandLine.InvokeAsync(Program, root, args, output, error, cancellationToken);
     }
 
     private static RSA OpenKey(AgentFiles files, string recoveryKey)
@@ -137,43 +128,6 @@ public static class AgentApp
         catch (GatewayCryptoException e)
         {
             throw new AgentException($"The key file in {files.Directory} cannot be opened: {e.Message}", e);
-        }
-    }
-
-    private static bool ProcessAlive(int id)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(id);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<int> GuardAsync(TextWriter error, Func<Task> action) => await GuardAsync(error, async () =>
-    {
-        await action();
-        return 0;
-    });
-
-    private static async Task<int> GuardAsync(TextWriter error, Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (AgentException e)
-        {
-            await error.WriteLineAsync($"causeway-gateway: {e.Message}");
-            return 1;
-        }
-        catch (IOException e)
-        {
-            await error.WriteLineAsync($"causeway-gateway: {e.Message}");
-            return 1;
         }
     }
 }

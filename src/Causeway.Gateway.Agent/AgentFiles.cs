@@ -15,7 +15,7 @@ internal sealed record AgentStatus(bool Connected, string Server, int ProcessId,
 /// </summary>
 internal sealed class AgentFiles(string directory)
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public static JsonSerializerOptions Json => AgentFolder.Json;
 
     public string Directory { get; } = Path.GetFullPath(directory);
 
@@ -41,26 +41,14 @@ internal sealed class AgentFiles(string directory)
 
     public void Write(AgentRegistration registration, string keyFile, string credential)
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        AgentFolder.CreatePrivate(Directory);
 
         KeyFile.Save(KeyPath, keyFile);
         KeyFile.Save(CredentialPath, credential + "\n");
         File.WriteAllText(RegistrationPath, JsonSerializer.Serialize(registration, Json));
     }
 
-    public void WriteStatus(AgentStatus status)
-    {
-        var temporary = StatusPath + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(status, Json));
-        File.Move(temporary, StatusPath, overwrite: true);
-    }
+    public void WriteStatus(AgentStatus status) => AgentFolder.WriteWhole(StatusPath, status);
 
-    public AgentStatus? ReadStatus() => File.Exists(StatusPath) ? JsonSerializer.Deserialize<AgentStatus>(File.ReadAllText(StatusPath), Json) : null;
+    public AgentStatus? ReadStatus() => AgentFolder.ReadOrDefault<AgentStatus>(StatusPath);
 }
-
-/// <summary>A failure the agent reports as one line and exit code 1; the message never holds a secret.</summary>
-internal sealed class AgentException(string message, Exception? innerException = null) : Exception(message, innerException);

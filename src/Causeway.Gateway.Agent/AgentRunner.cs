@@ -24,7 +24,7 @@ internal sealed class AgentRunner(AgentFiles files, AgentRegistration registrati
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var trust = Registrar.LoadTrust(registration.TrustCertificate);
+        var trust = AgentServer.LoadTrust(registration.TrustCertificate);
         var credential = files.ReadCredential();
         // Writes carry an idempotency key: a retry after a lost reply gets the first answer instead of running twice.
         // HTTP calls of custom connectors' gateway connections first; everything else is a data-source request.

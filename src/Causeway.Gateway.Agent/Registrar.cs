@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Causeway.Security;
@@ -28,20 +26,16 @@ internal static class Registrar
             throw new AgentException($"{files.Directory} already holds a registration; use another --data-dir for another member.");
         }
 
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var baseUri) || baseUri.Scheme != Uri.UriSchemeHttps)
-        {
-            throw new AgentException("--server must be an https:// URL (agents never talk plain HTTP).");
-        }
+        var baseUri = AgentServer.RequireHttps(server);
 
-        var trust = LoadTrust(trustCertificate);
-        using var http = new HttpClient(trust.CreateHandler()) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var trust = AgentServer.LoadTrust(trustCertificate);
+        using var http = AgentServer.CreateClient(baseUri, trust, token);
         RSA key;
         Guid cluster, member;
         string credential, clusterName, geography;
         if (clusterId is { } joining)
         {
-            var escrow = await SendAsync(http, HttpMethod.Get, $"/api/v1/gateways/{joining}/escrow", null, cancellationToken);
+            var escrow = await AgentServer.SendAsync(http, HttpMethod.Get, $"/api/v1/gateways/{joining}/escrow", null, cancellationToken);
             try
             {
                 key = KeyFile.Unprotect(escrow.GetProperty("escrowedKey").GetString()!, recoveryKey);
@@ -63,7 +57,7 @@ internal static class Registrar
             }
 
             clusterName = escrow.GetProperty("name").GetString()!;
-            var added = await SendAsync(http, HttpMethod.Post, $"/api/v1/gateways/{joining}/members", new { name, version = Version }, cancellationToken);
+            var added = await AgentServer.SendAsync(http, HttpMethod.Post, $"/api/v1/gateways/{joining}/members", new { name, version = Version }, cancellationToken);
             cluster = joining;
             member = added.GetProperty("id").GetGuid();
             credential = added.GetProperty("credential").GetString()!;
@@ -71,7 +65,7 @@ internal static class Registrar
         else
         {
             key = GatewayEnvelope.CreateKey();
-            var created = await SendAsync(http, HttpMethod.Post, "/api/v1/gateways", new
+            var created = await AgentServer.SendAsync(http, HttpMethod.Post, "/api/v1/gateways", new
             {
                 name,
                 geography = region,
@@ -92,52 +86,6 @@ internal static class Registrar
                 trustCertificate is null ? null : Path.GetFullPath(trustCertificate));
             files.Write(registration, KeyFile.Protect(key, recoveryKey, iterations), credential);
             return registration;
-        }
-    }
-
-    public static CertificateTrust LoadTrust(string? path)
-    {
-        try
-        {
-            return CertificateTrust.FromFile(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or CryptographicException)
-        {
-            throw new AgentException(e.Message, e);
-        }
-    }
-
-    private static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new AgentException($"The server at {http.BaseAddress} cannot be reached: {e.Message}", e);
-        }
-
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                string? detail = null;
-                try
-                {
-                    detail = JsonDocument.Parse(text).RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
-                }
-                catch (JsonException)
-                {
-                }
-
-                throw new AgentException($"The server refused {method} {path}: {(int)response.StatusCode} {detail ?? response.ReasonPhrase}");
-            }
-
-            return JsonDocument.Parse(text).RootElement.Clone();
         }
     }
 }
