@@ -64,6 +64,7 @@ internal static class ApimBenchmark
             {
                 ["ApiManagement:BackendOverrides:bench.example.test"] = backend.Url,
                 ["ApiManagement:Throttling:PermitLimit"] = "100000000",
+                ["Server:RelayPort"] = "0",
                 ["Logging:LogLevel:Default"] = "Warning",
             };
             var server = await CausewayServer.BuildAsync(["--data-dir", Path.Combine(work.FullName, "data"), "--port", "0"], b => b.Configuration.AddInMemoryCollection(settings));
@@ -82,6 +83,11 @@ internal static class ApimBenchmark
             }
 
             using var direct = new HttpClient(Pooled(new SocketsHttpHandler())) { BaseAddress = new Uri(backend.Url) };
+            if (args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault() is { } only)
+            {
+                return await RunOnlyAsync(only, work.FullName, backend, direct, causeway, apimPath, concurrency, seconds);
+            }
+
             var results = new List<Result>
             {
                 await LoadAsync("backend directly (HTTP)", direct, "/api/items", concurrency, seconds),
@@ -96,11 +102,7 @@ internal static class ApimBenchmark
             }
             else
             {
-                using var viaNginx = new HttpClient(Pooled(new SocketsHttpHandler
-                {
-                    SslOptions = { RemoteCertificateValidationCallback = (_, c, _, _) => c is not null && c.GetCertHashString() == nginx.Thumbprint },
-                }))
-                { BaseAddress = new Uri(nginx.Url) };
+                using var viaNginx = new HttpClient(Pooled(nginx.CreateHandler())) { BaseAddress = new Uri(nginx.Url) };
                 results.Add(await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds));
             }
 
@@ -130,6 +132,47 @@ internal static class ApimBenchmark
             {
             }
         }
+    }
+
+    /// <summary>
+    /// One path alone for the given time (after the warm-up), so that a profiler can be attached to this process
+    /// (its id is printed first): <c>direct</c>, <c>apim</c>, <c>me</c> or <c>nginx</c>.
+    /// </summary>
+    private static async Task<int> RunOnlyAsync(string only, string work, Backend backend, HttpClient direct, HttpClient causeway, string apimPath, int concurrency, int seconds)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Process {Environment.ProcessId}: {only} alone, {concurrency} callers, {seconds} s after a 2 s warm-up."));
+        Result result;
+        switch (only)
+        {
+            case "direct":
+                result = await LoadAsync("backend directly (HTTP)", direct, "/api/items", concurrency, seconds);
+                break;
+            case "apim":
+                result = await LoadAsync("Causeway /apim (HTTPS)", causeway, apimPath, concurrency, seconds);
+                break;
+            case "me":
+                result = await LoadAsync("Causeway GET /api/v1/me (HTTPS)", causeway, "/api/v1/me", concurrency, seconds);
+                break;
+            case "nginx":
+                using (var nginx = await Nginx.StartAsync(work, backend.Url))
+                {
+                    if (nginx is null)
+                    {
+                        Console.Error.WriteLine("nginx was not found (apt-get install -y nginx).");
+                        return 1;
+                    }
+
+                    using var viaNginx = new HttpClient(Pooled(nginx.CreateHandler())) { BaseAddress = new Uri(nginx.Url) };
+                    result = await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds);
+                }
+
+                break;
+            default:
+                Console.Error.WriteLine($"--only takes direct, apim, me or nginx (not '{only}').");
+                return 2;
+        }
+
+        return result.Errors > 0 ? 1 : 0;
     }
 
     private static async Task<string> PrepareConnectionAsync(HttpClient client)
@@ -295,6 +338,16 @@ internal static class ApimBenchmark
 
         public string Thumbprint { get; }
 
+        /// <summary>A handler that trusts this nginx's own certificate only.</summary>
+        public SocketsHttpHandler CreateHandler()
+        {
+            var thumbprint = Thumbprint;
+            return new SocketsHttpHandler
+            {
+                SslOptions = { RemoteCertificateValidationCallback = (_, c, _, _) => c is not null && c.GetCertHashString() == thumbprint },
+            };
+        }
+
         public static async Task<Nginx?> StartAsync(string work, string backendUrl)
         {
             var binary = new[] { "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists);
@@ -318,7 +371,9 @@ internal static class ApimBenchmark
                 events { worker_connections 4096; }
                 http {
                   access_log off;
-                  upstream backend { server {{backend.Authority}}; keepalive 64; }
+                  keepalive_requests 100000000;
+                  keepalive_timeout 300s;
+                  upstream backend { server {{backend.Authority}}; keepalive 64; keepalive_requests 100000000; }
                   server {
                     listen 127.0.0.1:{{port}} ssl;
                     ssl_certificate {{dir}}/cert.pem;
