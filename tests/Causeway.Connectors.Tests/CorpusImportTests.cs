@@ -19,6 +19,8 @@ public sealed class CorpusImportTests(ITestOutputHelper output)
         // Unclosed objects: the file ends inside the root object.
         ["certified-connectors/Shopranos"] = "apiProperties.json: $: not valid JSON at line 22, position 4: Expected depth to be zero at the end of the JSON payload. There is an open JSON object or array that should be closed.",
         ["certified-connectors/gofileroom"] = "apiProperties.json: $: not valid JSON at line 91, position 1: Expected depth to be zero at the end of the JSON payload. There is an open JSON object or array that should be closed.",
+        // The custom code does not compile with any C# compiler: ExecuteAsync assigns 'response' from line 46 but declares it at line 408.
+        ["custom-connectors/CopilotForFinanceCommunications"] = "script.csx: 46:13: does not compile: CS0841: Cannot use local variable 'response' before it is declared",
     };
 
     [Fact]
@@ -155,7 +157,7 @@ public sealed class CorpusRuntimeTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"connectors: {connectors.Count}, operations: {operations}, unavailable (script): {unavailable}, policy steps run: {policiesRun}, failures: {failures.Count}, {watch.ElapsedMilliseconds} ms");
+        output.WriteLine($"connectors: {connectors.Count}, operations: {operations}, served by custom code: {connectors.Sum(c => c.Operations.Count(c.IsServedByScript))}, unavailable: {unavailable}, policy steps run: {policiesRun}, failures: {failures.Count}, {watch.ElapsedMilliseconds} ms");
         foreach (var f in failures.Take(50))
         {
             output.WriteLine(f);
@@ -167,9 +169,12 @@ public sealed class CorpusRuntimeTests(ITestOutputHelper output)
     // Package defects that only show at call time. Bloomflow's createApplication reads its host from a header
     // ('bloomflow_api_url') that, unlike its other operations, it does not declare, so a caller using the definition
     // never sends it.
+    // Oneflow (its operations run its custom code) declares both '/template_types' (GetTemplateTypes) and
+    // '/template_types/' (GetTemplateByTemplateId); the matcher ignores a trailing slash, so the first one declared wins.
     private static readonly List<string> KnownRuntimeFailures =
     [
         "bloomflow PublicAPI-createApplication: PolicyException: policy 'dynamichosturl': the URL template does not give a valid absolute URL with this connection's values",
+        "oneflow GetTemplateTypes: operation 'GetTemplateByTemplateId': header parameter 'x-oneflow-template-id' is required",
     ];
 
     private static string Sample(OperationParameter p)

@@ -92,14 +92,14 @@ public sealed class MatcherTests
     }
 
     [Fact]
-    public void Match_ScriptOperation_Is501()
+    public void Match_ScriptOperation_MatchesLikeAnyOther()
     {
-        var d = PackageReaderTests.Minimal(script: "// code");
+        var d = PackageReaderTests.Minimal(script: ScriptSamples.Echo);
 
         var result = OperationMatcher.Match(d, "GET", "/orders/1");
 
-        Assert.Equal(MatchFailure.Unavailable, result.Error!.Kind);
-        Assert.Equal(501, result.Error.StatusCode);
+        Assert.True(result.IsSuccess);
+        Assert.True(d.IsServedByScript(result.Match!.Operation));
     }
 
     [Fact]

@@ -270,23 +270,34 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
-    public void ReadText_ScriptWithScriptOperations_MarksOnlyThoseUnavailable()
+    public void ReadText_ScriptWithScriptOperations_ServesOnlyThoseByScript()
     {
         var properties = MinimalProperties.Replace("\"publisher\": \"Contoso\",", "\"publisher\": \"Contoso\", \"scriptOperations\": [\"CreateOrder\"],", StringComparison.Ordinal);
 
-        var d = Minimal(properties, script: "public class Script : ScriptBase { }");
+        var d = Minimal(properties, script: ScriptSamples.Echo);
 
         Assert.True(d.HasScript);
-        Assert.False(d.FindOperation("CreateOrder")!.Availability.Available);
-        Assert.Contains("script.csx", d.FindOperation("CreateOrder")!.Availability.Reason, StringComparison.Ordinal);
-        Assert.True(d.FindOperation("GetOrder")!.Availability.Available);
+        Assert.NotNull(d.CustomCode);
+        Assert.True(d.IsServedByScript(d.FindOperation("CreateOrder")!));
+        Assert.False(d.IsServedByScript(d.FindOperation("GetOrder")!));
+        Assert.All(d.Operations, o => Assert.True(o.Availability.Available));
     }
 
     [Fact]
-    public void ReadText_ScriptWithoutScriptOperations_MarksEveryOperationUnavailable()
+    public void ReadText_ScriptWithoutScriptOperations_ServesEveryOperationByScript()
     {
-        var d = Minimal(script: "public class Script : ScriptBase { }");
+        var d = Minimal(script: ScriptSamples.Echo);
 
-        Assert.All(d.Operations, o => Assert.False(o.Availability.Available));
+        Assert.All(d.Operations, o => Assert.True(d.IsServedByScript(o)));
+    }
+
+    [Fact]
+    public void ReadText_ScriptThatDoesNotCompile_IsRejectedNamingScriptAndPosition()
+    {
+        var e = Assert.Throws<ConnectorImportException>(() => Minimal(script: "public class Script : ScriptBase\n{\n    int x = ;\n}"));
+
+        Assert.Equal("script.csx", e.File);
+        Assert.Equal("3:13", e.JsonPath);
+        Assert.Equal("script.csx: 3:13: does not compile: CS1525: Invalid expression term ';'", e.Message);
     }
 }

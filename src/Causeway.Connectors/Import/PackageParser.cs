@@ -44,7 +44,7 @@ internal sealed class PackageParser(JsonObject swagger, JsonObject properties, s
             ?? throw new ConnectorImportException(Props, "$.properties", "is required and must be an object");
         var policies = ParsePolicies(propertiesObject);
         var scriptOperations = StringArray(propertiesObject["scriptOperations"], Props, "$.properties.scriptOperations");
-        var operations = ParseOperations(policies, scriptOperations);
+        var operations = ParseOperations(policies);
 
         foreach (var policy in policies)
         {
@@ -62,11 +62,18 @@ internal sealed class PackageParser(JsonObject swagger, JsonObject properties, s
         var color = OptionalString(propertiesObject, "iconBrandColor", "$.properties.iconBrandColor", Props);
 
         var name = ConnectorNaming.FromTitle(title!);
+        // Checked at import (compiled, rules applied, rewritten for its time limit): a script the host would refuse makes
+        // the package invalid. Emitting and loading wait for the first call.
+        var customCode = script is null ? null : Scripting.ScriptCompiler.Compile(name, script);
         var classification = ConnectorClassifier.Classify(publisher, host, policies);
         return new ConnectorDefinition(
             name, title!.Trim(), JsonText.GetString(info, "description"), JsonText.AsText(info["version"]),
             host, basePath, schemes, operations, securitySchemes, connectionParameters, sets, policies, capabilities,
-            publisher, color, script is not null, script, classification, _warnings);
+            publisher, color, script is not null, script, classification, _warnings)
+        {
+            CustomCode = customCode,
+            ScriptOperations = script is null ? [] : scriptOperations,
+        };
     }
 
     private static string NormaliseBasePath(string? basePath)
@@ -80,7 +87,7 @@ internal sealed class PackageParser(JsonObject swagger, JsonObject properties, s
         return trimmed.Length == 0 ? "" : trimmed.StartsWith('/') ? trimmed : "/" + trimmed;
     }
 
-    private List<ConnectorOperation> ParseOperations(List<PolicyTemplateInstance> policies, List<string> scriptOperations)
+    private List<ConnectorOperation> ParseOperations(List<PolicyTemplateInstance> policies)
     {
         if (swagger["paths"] is not JsonObject paths)
         {
@@ -158,11 +165,6 @@ internal sealed class PackageParser(JsonObject swagger, JsonObject properties, s
 
                 var polling = policies.FirstOrDefault(p => p.TemplateId == PolicyTemplateIds.PollingTrigger && p.OperationIds.Contains(operationId!, StringComparer.OrdinalIgnoreCase));
                 var availability = OperationAvailability.Ok;
-                if (script is not null && (scriptOperations.Count == 0 || scriptOperations.Contains(operationId!, StringComparer.OrdinalIgnoreCase)))
-                {
-                    availability = new OperationAvailability(false, "served by the package's custom code (script.csx), which Causeway does not run; see docs/connectors.md");
-                }
-
                 operations.Add(new ConnectorOperation(
                     operationId!,
                     key.ToUpperInvariant(),

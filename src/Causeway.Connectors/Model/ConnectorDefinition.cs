@@ -47,6 +47,16 @@ public sealed record ConnectorDefinition(
     IReadOnlyList<string> Warnings,
     bool IsBuiltIn = false)
 {
+    /// <summary>The checked and loaded custom code when <see cref="HasScript"/>, else null.</summary>
+    public Scripting.CompiledScript? CustomCode { get; init; }
+
+    /// <summary>The operations the custom code serves (apiProperties <c>scriptOperations</c>); empty means all of them.</summary>
+    public IReadOnlyList<string> ScriptOperations { get; init; } = [];
+
+    /// <summary>True when <paramref name="operation"/> is answered by the custom code rather than the plain backend call.</summary>
+    public bool IsServedByScript(ConnectorOperation operation) =>
+        CustomCode is not null && (ScriptOperations.Count == 0 || ScriptOperations.Contains(operation.OperationId, StringComparer.OrdinalIgnoreCase));
+
     /// <summary>True when the connector is reached through an on-premises data gateway.</summary>
     public bool RequiresGateway => Capabilities.Contains("gateway", StringComparer.OrdinalIgnoreCase)
         || ConnectionParameters.Any(p => p.Type == ConnectionParameterType.GatewaySetting);
