@@ -7,7 +7,9 @@ namespace Causeway.ApiManagement;
 /// <c>POST .../connections/{cid}/test</c>: checks that the connection can authenticate to its backend. With OAuth, a
 /// token is obtained (or refreshed); then the first GET operation that needs no parameters is called (no retries), or,
 /// when there is none, the backend's base URL. 401 and 403 mean the credentials are refused; any other HTTP answer
-/// means the backend was reached with them. A gateway connection is tested by its gateway, which opens the data source.
+/// means the backend was reached with them. A gateway connection of the built-in SQL connector is tested by its gateway, which
+/// opens the data source; one of a custom connector is Connected when its credentials fit the connector and its gateway cluster
+/// has a member online (the backend itself is reached only by the calls, from the gateway's network).
 /// The outcome is stored as the connection's status.
 /// </summary>
 internal sealed class ConnectionTester(ConnectorStore connectors, ConnectionStore connections, OAuthTokens oauth, ApimRuntime runtime, GatewayCalls gateway)

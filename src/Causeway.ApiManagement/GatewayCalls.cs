@@ -5,18 +5,33 @@ using Causeway.Bus;
 using Causeway.Connectors;
 using Causeway.Environments;
 using Causeway.Gateway;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Causeway.ApiManagement;
 
 /// <summary>
-/// Gateway connections: sealing their credentials for the gateway cluster when they are made, and running the built-in
-/// "SQL via gateway" connector's operations on a member of the cluster (over the gateway bus) instead of calling a
-/// backend over HTTP. Reads are the agent's Data API requests (<see cref="GatewayOperations.DataRequest"/>) against a data
-/// source described by the connection; writes are <see cref="GatewayOperations.DataWrite"/> with an idempotency key.
+/// Gateway connections: sealing their credentials for the gateway cluster when they are made, and running their
+/// operations on a member of the cluster (over the gateway bus) instead of calling a backend from the server.
+/// <list type="bullet">
+/// <item>The built-in "SQL via gateway" connector: reads are the agent's Data API requests
+/// (<see cref="GatewayOperations.DataRequest"/>) against a data source described by the connection; writes are
+/// <see cref="GatewayOperations.DataWrite"/> with an idempotency key.</item>
+/// <item>Custom connectors (a <c>gatewaySetting</c> of <c>dataSourceType: CustomConnector</c>, or capability
+/// <c>gateway</c>): the backend request is built here as the cloud path builds it (path, query, request policies) but
+/// without credentials, and sent as <see cref="GatewayHttp.Call"/>; the agent adds the credentials from the connection's
+/// envelope, which only it can open, and calls the backend on premises. Response policies run here.</item>
+/// </list>
 /// Answers stream back to the caller as the agent produces them. Thread-safe.
 /// </summary>
-internal sealed partial class GatewayCalls(GatewayConnections gateways, ConnectionStore connections, ILogger<GatewayCalls> logger)
+internal sealed partial class GatewayCalls(
+    GatewayConnections gateways,
+    ConnectionStore connections,
+    EnvironmentService environments,
+    BackendClient backend,
+    IOptions<ApiManagementOptions> options,
+    ILogger<GatewayCalls> logger)
 {
     /// <summary>Where a gateway connection keeps its cluster id when the connector has no gatewaySetting parameter.</summary>
     public const string GatewayValue = "gateway";
@@ -29,6 +44,14 @@ internal sealed partial class GatewayCalls(GatewayConnections gateways, Connecti
 
     // GetTables answers in the SQL connector's own casing (Name, DisplayName).
     private static readonly JsonSerializerOptions AsWritten = new();
+
+    private static readonly HashSet<string> IdempotentMethods = new(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"], StringComparer.OrdinalIgnoreCase);
+
+    // Policies that only touch the URL or headers; any other template needs the body as JSON (as on the cloud path).
+    private static readonly HashSet<string> NonBodyPolicies = new(
+        [PolicyTemplateIds.SetHeader, PolicyTemplateIds.SetQueryParameter, PolicyTemplateIds.DynamicHostUrl, PolicyTemplateIds.DynamicSubdomain,
+         PolicyTemplateIds.RouteRequestToEndpoint, PolicyTemplateIds.SetValueFromUrl, PolicyTemplateIds.PollingTrigger,
+         PolicyTemplateIds.SetConnectionStatusToUnauthenticated], StringComparer.Ordinal);
 
     public static bool IsSqlGateway(ConnectorDefinition connector) =>
         connector.IsBuiltIn && string.Equals(connector.Name, BuiltInConnectors.SqlGatewayName, StringComparison.Ordinal);
@@ -78,12 +101,15 @@ internal sealed partial class GatewayCalls(GatewayConnections gateways, Connecti
         }
     }
 
-    /// <summary><c>POST .../test</c> of a gateway connection: the gateway opens the data source and reads its tables.</summary>
+    /// <summary>
+    /// <c>POST .../test</c> of a gateway connection. SQL: the gateway opens the data source and reads its tables. A custom
+    /// connector: Connected when its credentials can be injected and the cluster has a member online, else the reason.
+    /// </summary>
     public async Task<(string Status, string? Reason)> TestAsync(ConnectionRecord connection, ConnectorDefinition connector, CancellationToken cancellationToken)
     {
         if (!IsSqlGateway(connector))
         {
-            return (ConnectionStatus.Error, $"Causeway runs only the built-in '{BuiltInConnectors.SqlGatewayName}' connector's operations on a gateway; connector '{connector.Name}' cannot be tested or called yet");
+            return await TestHttpAsync(connection, connector, cancellationToken);
         }
 
         var (cluster, source, problem) = await ResolveAsync(connection, connector, cancellationToken);
@@ -121,9 +147,7 @@ internal sealed partial class GatewayCalls(GatewayConnections gateways, Connecti
         var ct = context.RequestAborted;
         if (!IsSqlGateway(connector))
         {
-            await ProblemAsync(context, 501, "Not Implemented",
-                $"Connector '{connector.Name}' is reached through an on-premises data gateway; Causeway runs only the built-in '{BuiltInConnectors.SqlGatewayName}' connector's operations on gateways so far.",
-                null, outcome);
+            await HandleHttpAsync(context, connector, connection, match, body, outcome);
             return;
         }
 
@@ -195,6 +219,352 @@ internal sealed partial class GatewayCalls(GatewayConnections gateways, Connecti
                 return;
         }
     }
+
+    /// <summary><c>/test</c> of a custom connector's gateway connection: cluster, region, credentials and an online member.</summary>
+    private async Task<(string Status, string? Reason)> TestHttpAsync(ConnectionRecord connection, ConnectorDefinition connector, CancellationToken cancellationToken)
+    {
+        var (cluster, problem) = await ClusterForCallAsync(connection, connector, cancellationToken);
+        if (problem is not null)
+        {
+            return (ConnectionStatus.Error, problem.Value.Message);
+        }
+
+        var envelope = connections.Unseal(connection).GatewayCredentials;
+        var (_, credentialProblem) = CredentialsFor(connector, connection, envelope, new ApimRequest());
+        if (credentialProblem is not null)
+        {
+            return (ConnectionStatus.Error, credentialProblem);
+        }
+
+        return await gateways.UnavailableReasonAsync(cluster!, cancellationToken) is { } reason
+            ? (ConnectionStatus.Error, reason)
+            : (ConnectionStatus.Connected, null);
+    }
+
+    /// <summary>
+    /// A custom connector's operation through the gateway: the backend request built as on the cloud path but without
+    /// credentials, sent to a member as <see cref="GatewayHttp.Call"/>, the answer copied back with the response policies.
+    /// </summary>
+    private async Task HandleHttpAsync(HttpContext context, ConnectorDefinition connector, ConnectionRecord connection, OperationMatch match, byte[]? body, ApimRuntime.CallOutcome outcome)
+    {
+        var ct = context.RequestAborted;
+        var (cluster, problem) = await ClusterForCallAsync(connection, connector, ct);
+        if (problem is { } p)
+        {
+            await ProblemAsync(context, p.Status, p.Status == 404 ? "Not Found" : "Conflict", p.Message, null, outcome);
+            return;
+        }
+
+        var query = new List<KeyValuePair<string, string>>();
+        foreach (var (key, values) in context.Request.Query)
+        {
+            query.AddRange(values.Select(v => new KeyValuePair<string, string>(key, v ?? "")));
+        }
+
+        // As on the cloud path, the caller's platform token and cookies never reach the backend.
+        var headers = new List<KeyValuePair<string, string>>();
+        foreach (var (key, values) in context.Request.Headers)
+        {
+            if (!string.Equals(key, "Authorization", StringComparison.OrdinalIgnoreCase) && !string.Equals(key, "Cookie", StringComparison.OrdinalIgnoreCase))
+            {
+                headers.AddRange(values.Select(v => new KeyValuePair<string, string>(key, v ?? "")));
+            }
+        }
+
+        System.Text.Json.Nodes.JsonNode? json = null;
+        if (body is { Length: > 0 } && BodyPoliciesApply(connector, match.Operation, PolicySection.Request) && IsJson(context.Request.ContentType))
+        {
+            try
+            {
+                json = System.Text.Json.Nodes.JsonNode.Parse(body);
+            }
+            catch (JsonException e)
+            {
+                await ProblemAsync(context, 400, "Bad Request", $"The request body is not valid JSON, which operation '{match.Operation.OperationId}' needs: {e.Message}", null, outcome);
+                return;
+            }
+        }
+
+        var request = BackendRequestFactory.Create(connector, match, query, headers, json, json is null ? body : null);
+        var envelope = connections.Unseal(connection).GatewayCredentials;
+        var (credentials, credentialProblem) = CredentialsFor(connector, connection, envelope, request);
+        if (credentials is null)
+        {
+            await ProblemAsync(context, 409, "Conflict", $"Connection '{connection.Id}' lacks a credential: {credentialProblem}.", null, outcome);
+            return;
+        }
+
+        var frontend = new Uri($"{context.Request.Scheme}://{context.Request.Host}/apim/{connector.Name}/{connection.Id}");
+        var policy = new PolicyContext(connector, match.Operation, request, connection.Values)
+        {
+            PathParameters = match.PathParameters,
+            FrontendBaseUri = frontend,
+            IncomingHeaders = headers,
+        };
+        Uri uri;
+        try
+        {
+            await PolicyPipeline.ApplyRequestAsync(policy, ct);
+            uri = request.ToUri();
+        }
+        catch (PolicyException e)
+        {
+            await ProblemAsync(context, 400, "Bad Request", $"Operation '{match.Operation.OperationId}': {e.Message}.", null, outcome);
+            return;
+        }
+        catch (UriFormatException)
+        {
+            await ProblemAsync(context, 502, "Bad Gateway", $"Operation '{match.Operation.OperationId}' has no valid backend URL: the connector's host and its policies give none.", null, outcome);
+            return;
+        }
+
+        // ApiManagement:BackendOverrides apply as on the cloud path: the agent connects to the override and sends the original Host.
+        var (target, host) = backend.Resolve(uri);
+        var outgoing = new List<HttpCallHeader>(request.Headers.Count + 2);
+        foreach (var (name, value) in request.Headers)
+        {
+            if (!string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase) && !string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                outgoing.Add(new HttpCallHeader(name, value));
+            }
+        }
+
+        if (host is not null)
+        {
+            outgoing.Add(new HttpCallHeader("Host", host));
+        }
+
+        byte[]? content = request.Json is { } j ? JsonSerializer.SerializeToUtf8Bytes(j) : request.RawBody?.ToArray();
+        if (request.Json is not null && !request.Headers.Contains("Content-Type"))
+        {
+            outgoing.Add(new HttpCallHeader("Content-Type", "application/json"));
+        }
+
+        var call = new HttpCallMessage(cluster!.Id, request.Method, target.OriginalString, outgoing, content, credentials, options.Value.BackendTimeoutSeconds);
+        var idempotencyKey = IdempotentMethods.Contains(request.Method) ? null : IdempotencyKey(context, connection);
+        if (await SendAsync(context, cluster, GatewayHttp.Call, call, idempotencyKey, outcome) is { } response)
+        {
+            await WriteHttpAnswerAsync(context, connector, connection, policy, cluster, response);
+        }
+    }
+
+    /// <summary>The cluster of a custom connector's gateway connection if it exists and serves the environment's geography, else the status and reason.</summary>
+    private async Task<(GatewayCluster? Cluster, (int Status, string Message)? Problem)> ClusterForCallAsync(ConnectionRecord connection, ConnectorDefinition connector, CancellationToken cancellationToken)
+    {
+        if (ClusterOf(connection, connector) is not { } clusterId)
+        {
+            return (null, (409, $"Connection '{connection.Id}' names no gateway cluster; create it again with \"gateway\"."));
+        }
+
+        var cluster = await gateways.FindClusterAsync(connection.TenantId, clusterId, cancellationToken);
+        if (cluster is null)
+        {
+            return (null, (409, $"Gateway cluster '{clusterId}' of connection '{connection.Id}' no longer exists; create the connection again with another gateway."));
+        }
+
+        var environment = await environments.FindAsync(connection.TenantId, connection.EnvironmentId, cancellationToken);
+        if (environment is null)
+        {
+            return (null, (404, $"The environment of connection '{connection.Id}' no longer exists."));
+        }
+
+        return GatewayConnections.Serves(cluster, environment.Geography)
+            ? (cluster, null)
+            : (null, (409, $"Gateway cluster '{cluster.Name}' serves geography '{cluster.Geography}', but environment '{environment.Name}' is in '{environment.Geography}'."));
+    }
+
+    /// <summary>
+    /// How the agent injects the connection's credentials, following <see cref="CredentialInjector"/>'s rules (API key in the
+    /// conventional <c>api_key</c> or the only securestring parameter; basic from <c>username</c> and <c>password</c>; the
+    /// first scheme the connection has values for). A value that is not secret (kept in clear with the connection) is added
+    /// to <paramref name="request"/> here. OAuth 2.0 is not available through a gateway. Null with the reason when none fits.
+    /// </summary>
+    internal static (HttpCallCredentials? Credentials, string? Problem) CredentialsFor(ConnectorDefinition connector, ConnectionRecord connection, string? envelope, ApimRequest request)
+    {
+        var parameters = connector.ConnectionParameters.Concat(connector.ConnectionParameterSets.SelectMany(s => s.Parameters)).ToList();
+        var sealedNames = parameters.Where(p => p.IsSecret && p.Type != ConnectionParameterType.OAuthSetting).Select(p => p.Name)
+            .Where(n => !connection.Values.ContainsKey(n)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        bool Has(string name) => (envelope is not null && sealedNames.Contains(name)) || connection.Values.ContainsKey(name);
+        var none = new HttpCallCredentials(GatewayHttp.NoCredentials, null, null, null, null, null);
+        if (connector.SecuritySchemes.Count == 0)
+        {
+            return parameters.Any(p => p.Type == ConnectionParameterType.OAuthSetting)
+                ? (null, $"connector '{connector.Name}' signs calls with OAuth 2.0, which gateway connections do not support (their credentials go to the gateway)")
+                : (none, null);
+        }
+
+        string? first = null;
+        foreach (var scheme in connector.SecuritySchemes)
+        {
+            switch (scheme.Kind)
+            {
+                case SecuritySchemeKind.ApiKey:
+                    var secure = parameters.Where(p => p.Type == ConnectionParameterType.SecureString).Select(p => p.Name).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                    var name = Has(CredentialInjector.ApiKeyParameter) ? CredentialInjector.ApiKeyParameter : secure.Count == 1 ? secure[0] : CredentialInjector.ApiKeyParameter;
+                    if (connection.Values.TryGetValue(name, out var clear))
+                    {
+                        // Not a secret parameter: the server has it anyway.
+                        if (scheme.In == "query")
+                        {
+                            request.Query.Set(scheme.ParameterName!, clear);
+                        }
+                        else
+                        {
+                            request.Headers.Set(scheme.ParameterName!, clear);
+                        }
+
+                        return (none, null);
+                    }
+
+                    if (Has(name))
+                    {
+                        return (new HttpCallCredentials(GatewayHttp.ApiKey, envelope, scheme.In == "query" ? "query" : "header", scheme.ParameterName, name, null), null);
+                    }
+
+                    first ??= $"the connection has no value for '{name}' (API key)";
+                    break;
+                case SecuritySchemeKind.Basic:
+                    if (Has("username") && Has("password"))
+                    {
+                        return (new HttpCallCredentials(GatewayHttp.Basic, envelope, null, null, null, connection.Values.GetValueOrDefault("username")), null);
+                    }
+
+                    first ??= "the connection needs 'username' and 'password' (basic authentication)";
+                    break;
+                default:
+                    first ??= $"connector '{connector.Name}' signs calls with OAuth 2.0, which gateway connections do not support (their credentials go to the gateway)";
+                    break;
+            }
+        }
+
+        return (null, first);
+    }
+
+    /// <summary>
+    /// Copies the agent's answer (the backend's) to the caller with the response policies: a JSON body that a body policy
+    /// rewrites is read whole (up to ApiManagement:MaxBufferedResponseBytes), anything else streams through as it arrives.
+    /// </summary>
+    private async Task WriteHttpAnswerAsync(HttpContext context, ConnectorDefinition connector, ConnectionRecord connection, PolicyContext policy, GatewayCluster cluster, IBusResponse response)
+    {
+        var ct = context.RequestAborted;
+        await using (response)
+        {
+            var head = response.Head.IsEmpty ? null : JsonSerializer.Deserialize<HttpCallResponseHead>(response.Head.Span, Web);
+            var answer = new ApimResponse { StatusCode = response.Status };
+            foreach (var header in head?.Headers ?? [])
+            {
+                answer.Headers.Add(header.Name, header.Value);
+            }
+
+            var limit = options.Value.MaxBufferedResponseBytes;
+            var length = long.TryParse(answer.Headers["Content-Length"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : (long?)null;
+            byte[]? prefix = null;
+            var buffered = false;
+            try
+            {
+                if (BodyPoliciesApply(connector, policy.Operation, PolicySection.Response) && IsJson(answer.Headers["Content-Type"]) && length is null or > 0 && (length ?? 0) <= limit)
+                {
+                    var (bytes, complete) = await ReadUpToAsync(response.Body, limit, ct);
+                    if (complete)
+                    {
+                        buffered = true;
+                        try
+                        {
+                            answer.Json = System.Text.Json.Nodes.JsonNode.Parse(bytes);
+                        }
+                        catch (JsonException)
+                        {
+                            // Not JSON after all: the caller gets the backend's bytes unchanged.
+                            answer.RawBody = bytes;
+                        }
+                    }
+                    else
+                    {
+                        prefix = bytes;
+                    }
+                }
+            }
+            catch (IOException e)
+            {
+                Log.CutShort(logger, cluster.Id, e.Message);
+                await ProblemAsync(context, 502, "Bad Gateway", $"The answer of gateway cluster '{cluster.Name}' was cut short.", null, new ApimRuntime.CallOutcome());
+                return;
+            }
+
+            policy.Response = answer;
+            try
+            {
+                PolicyPipeline.ApplyResponse(policy);
+            }
+            catch (PolicyException e)
+            {
+                Log.ResponsePolicyFailed(logger, connector.Name, policy.Operation.OperationId, e.Message);
+            }
+
+            if (policy.ConnectionUnauthenticated)
+            {
+                await connections.SetStatusAsync(connection, ConnectionStatus.Unauthenticated, $"the backend answered {answer.StatusCode}: sign in again", ct);
+            }
+
+            context.Response.StatusCode = answer.StatusCode;
+            var rewritten = buffered ? answer.Json is { } json ? JsonSerializer.SerializeToUtf8Bytes(json) : answer.RawBody?.ToArray() ?? [] : null;
+            foreach (var (name, value) in answer.Headers)
+            {
+                if (rewritten is null || !string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Response.Headers.Append(name, value);
+                }
+            }
+
+            if (rewritten is not null)
+            {
+                context.Response.ContentLength = rewritten.Length;
+                await context.Response.Body.WriteAsync(rewritten, ct);
+                return;
+            }
+
+            // Streamed as the agent sends it; nothing is buffered beyond one chunk.
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            try
+            {
+                if (prefix is { Length: > 0 })
+                {
+                    await context.Response.Body.WriteAsync(prefix, ct);
+                }
+
+                await response.Body.CopyToAsync(context.Response.Body, 32 * 1024, ct);
+            }
+            catch (IOException e)
+            {
+                Log.CutShort(logger, cluster.Id, e.Message);
+                context.Abort();
+            }
+        }
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes; complete is false when the stream had more (the bytes read are returned to be sent first).</summary>
+    private static async Task<(byte[] Bytes, bool Complete)> ReadUpToAsync(Stream stream, long limit, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > limit)
+            {
+                return (buffer.ToArray(), false);
+            }
+        }
+
+        return (buffer.ToArray(), true);
+    }
+
+    private static bool BodyPoliciesApply(ConnectorDefinition connector, ConnectorOperation operation, PolicySection section) =>
+        connector.PoliciesFor(operation, section).Any(p => !NonBodyPolicies.Contains(p.TemplateId));
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The cluster and the data source a connection describes, or why it cannot be used (status 409 or 404).</summary>
     private async Task<(GatewayCluster? Cluster, DataSourceDescriptor? Source, (int Status, string Message)? Problem)> ResolveAsync(
@@ -276,11 +646,18 @@ internal sealed partial class GatewayCalls(GatewayConnections gateways, Connecti
             {
                 BusErrorKind.DeadlineExceeded => (504, "Gateway Timeout"),
                 BusErrorKind.Busy => (503, "Service Unavailable"),
+                BusErrorKind.MessageTooLarge => (413, "Payload Too Large"),
+                _ when e.Code == GatewayHttp.BackendTimeout => (504, "Gateway Timeout"),
+                _ when e.Code == GatewayHttp.HostNotAllowed => (403, "Forbidden"),
+                _ when e.Code == GatewayHttp.CredentialsIncomplete => (409, "Conflict"),
                 _ => (502, "Bad Gateway"),
             };
-            var detail = e.Kind == BusErrorKind.DeadlineExceeded
-                ? $"Gateway cluster '{cluster.Name}' did not answer within {gateways.RequestTimeout.TotalSeconds:0.###} s (Gateway:RequestTimeout)."
-                : e.Message;
+            var detail = e.Kind switch
+            {
+                BusErrorKind.DeadlineExceeded => $"Gateway cluster '{cluster.Name}' did not answer within {gateways.RequestTimeout.TotalSeconds:0.###} s (Gateway:RequestTimeout).",
+                BusErrorKind.MessageTooLarge => $"The request is too large to send to gateway cluster '{cluster.Name}': {e.Message}",
+                _ => e.Message,
+            };
             await ProblemAsync(context, status, title, detail, e.Code, outcome);
         }
 
@@ -459,5 +836,8 @@ internal sealed partial class GatewayCalls(GatewayConnections gateways, Connecti
     {
         [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "apim: an answer of gateway cluster {Cluster} was cut short: {Reason}")]
         public static partial void CutShort(ILogger logger, Guid cluster, string reason);
+
+        [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "apim {Connector} {Operation} through a gateway: a response policy failed, answer passed through: {Reason}")]
+        public static partial void ResponsePolicyFailed(ILogger logger, string connector, string operation, string reason);
     }
 }

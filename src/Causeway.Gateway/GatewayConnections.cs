@@ -36,6 +36,16 @@ public sealed class GatewayConnections(GatewayStore store, GatewayRouter router,
         return GatewayEnvelope.Seal(key, clear, GatewayOperations.CredentialsAssociatedData(cluster.Id));
     }
 
+    /// <summary>Why the cluster cannot take a request now (no member online; the message names the cluster), or null when a member is online.</summary>
+    public async Task<string?> UnavailableReasonAsync(GatewayCluster cluster, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var (online, registered) = await router.CountOnlineAsync(cluster, cancellationToken);
+        return online > 0
+            ? null
+            : $"Gateway cluster '{cluster.Name}' has no member online ({registered} registered); start an agent of the cluster ('causeway-gateway run').";
+    }
+
     /// <summary>
     /// Sends <paramref name="body"/> (serialized as web JSON) to a member of the cluster, with the request timeout as its
     /// deadline. Dispose the response to free the member's concurrency slot.

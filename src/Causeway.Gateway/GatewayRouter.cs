@@ -73,6 +73,14 @@ public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry, G
                 : $"Gateway cluster '{cluster.Name}' has no member that answered; the members disconnected.");
     }
 
+    /// <summary>How many members of the cluster are online now, and how many are registered.</summary>
+    public async Task<(int Online, int Registered)> CountOnlineAsync(GatewayCluster cluster, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var members = await store.RoutingMembersAsync(cluster.Id, cancellationToken);
+        return (members.Count(m => registry.IsOnline(registry.Find(m.Id))), members.Count);
+    }
+
     private sealed class SlotResponse(IBusResponse inner, MemberSession session) : IBusResponse
     {
         private int _released;
