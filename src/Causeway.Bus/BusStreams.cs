@@ -50,11 +50,16 @@ internal sealed class ChunkReadStream(Func<CancellationToken, ValueTask<byte[]?>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
-/// <summary>The write side of a response body: buffers up to one chunk and hands it to <c>send</c> when full.</summary>
+/// <summary>
+/// The write side of a response body: buffers up to one chunk and hands it to <c>send</c> when full. <c>send</c> must be
+/// done with the memory it is given when its task completes (the buffer is reused). The buffer comes from the shared
+/// pool on the first write and goes back when the stream is disposed.
+/// </summary>
 internal sealed class ChunkWriteStream(Func<ReadOnlyMemory<byte>, CancellationToken, Task> send) : Stream
 {
-    private readonly byte[] _buffer = new byte[WebSocketBusConnection.ChunkSize];
+    private byte[]? _buffer;
     private int _count;
+    private bool _disposed;
 
     public override bool CanRead => false;
 
@@ -67,20 +72,22 @@ internal sealed class ChunkWriteStream(Func<ReadOnlyMemory<byte>, CancellationTo
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>The body written and not sent yet.</summary>
-    public ReadOnlySpan<byte> Pending => _buffer.AsSpan(0, _count);
+    public ReadOnlySpan<byte> Pending => _buffer is null ? default : _buffer.AsSpan(0, _count);
 
     /// <summary>Forgets the pending body (the caller sent it some other way, for example with the response's end).</summary>
     public void Clear() => _count = 0;
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         while (buffer.Length > 0)
         {
-            var n = Math.Min(buffer.Length, _buffer.Length - _count);
+            _buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(WebSocketBusConnection.ChunkSize);
+            var n = Math.Min(buffer.Length, WebSocketBusConnection.ChunkSize - _count);
             buffer[..n].CopyTo(_buffer.AsMemory(_count));
             _count += n;
             buffer = buffer[n..];
-            if (_count == _buffer.Length)
+            if (_count == WebSocketBusConnection.ChunkSize)
             {
                 await FlushPendingAsync(cancellationToken);
             }
@@ -102,14 +109,29 @@ internal sealed class ChunkWriteStream(Func<ReadOnlyMemory<byte>, CancellationTo
 
     public async Task FlushPendingAsync(CancellationToken cancellationToken)
     {
-        if (_count == 0)
+        if (_count == 0 || _buffer is null)
         {
             return;
         }
 
-        var chunk = _buffer.AsSpan(0, _count).ToArray();
+        var chunk = _buffer.AsMemory(0, _count);
         _count = 0;
         await send(chunk, cancellationToken);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            if (_buffer is { } buffer)
+            {
+                _buffer = null;
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        base.Dispose(disposing);
     }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();

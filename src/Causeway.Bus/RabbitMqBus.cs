@@ -43,7 +43,9 @@ public sealed class RabbitMqBusOptions
 /// the caller's exclusive reply queue, bound to <see cref="RepliesExchange"/>. The member that takes a request first
 /// answers <c>accepted</c> with its own exclusive control queue (bound to <see cref="ControlExchange"/>), where the
 /// caller sends <c>credit</c>, <c>cancel</c> and <c>ping</c>. Message types are in the AMQP <c>type</c> property, the
-/// correlation id in <c>correlation-id</c>.
+/// correlation id in <c>correlation-id</c>. A member holds the head of an answer until its first chunk, its end or its
+/// error: an answer complete before any chunk left (head and a body within one chunk) travels as one <c>complete</c>
+/// message (headers <c>status</c> and <c>head-length</c>; body = head, then body) instead of head, chunk and end.
 /// </remarks>
 public static class RabbitMqBusTopology
 {
@@ -58,6 +60,7 @@ public static class RabbitMqBusTopology
     internal const string Head = "head";
     internal const string Chunk = "chunk";
     internal const string End = "end";
+    internal const string Complete = "complete";
     internal const string Error = "error";
     internal const string Cancel = "cancel";
     internal const string Credit = "credit";
@@ -446,6 +449,20 @@ public sealed class RabbitMqBusClient : IAsyncDisposable
                     _chunks.Writer.TryComplete();
                     client._calls.TryRemove(Id, out _);
                     break;
+                case RabbitMqBusTopology.Complete:
+                    var headLength = (int)Math.Clamp(RabbitMqBusTopology.Number(properties, "head-length") ?? 0, 0, body.Length);
+                    if (body.Length > headLength)
+                    {
+                        _chunks.Writer.TryWrite(body[headLength..].ToArray());
+                    }
+
+                    _finished = true;
+                    _chunks.Writer.TryComplete();
+                    client._calls.TryRemove(Id, out _);
+                    Status = (int)(RabbitMqBusTopology.Number(properties, "status") ?? 200);
+                    HeadBytes = body[..headLength].ToArray();
+                    Head.TrySetResult(this);
+                    break;
                 case RabbitMqBusTopology.Error:
                     var error = JsonSerializer.Deserialize<ErrorBody>(body.Span);
                     var kind = error?.Code switch
@@ -763,8 +780,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
                 await call.StartAsync(204, default, token);
             }
 
-            await call.Stream.FlushPendingAsync(token);
-            await PublishAsync(call.ReplyTo, new BasicProperties { Type = RabbitMqBusTopology.End, CorrelationId = request.CorrelationId.ToString("N") }, default, token);
+            await call.FinishAsync(token);
         }
         catch (Exception e)
         {
@@ -778,6 +794,15 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
             if (e is not BusException and not OperationCanceledException && UnhandledFailure is { } report)
             {
                 report(request, e);
+            }
+
+            try
+            {
+                // A head the handler started goes out first, as it would have without the holding.
+                await call.SendHeadIfHeldAsync(CancellationToken.None);
+            }
+            catch (BusException)
+            {
             }
 
             await SendErrorAsync(call.ReplyTo, request.CorrelationId, code, message);
@@ -839,6 +864,9 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
     private sealed class Incoming : IBusResponseWriter, IDisposable
     {
         private readonly RabbitMqBusListener _listener;
+        private int _status;
+        private byte[] _head = [];
+        private bool _headHeld;
 
         public Incoming(RabbitMqBusListener listener, Guid id, string replyTo, ulong deliveryTag, int generation, CancellationToken stop)
         {
@@ -880,7 +908,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
             }
         }
 
-        public async Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
+        public Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
         {
             if (Started)
             {
@@ -888,12 +916,52 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
             }
 
             Started = true;
+            cancellationToken.ThrowIfCancellationRequested();
+            _status = status;
+            _head = head.ToArray();
+            _headHeld = true;
+            return Task.CompletedTask;
+        }
+
+        /// <summary>Publishes the head the handler started, if it is still held.</summary>
+        public async Task SendHeadIfHeldAsync(CancellationToken cancellationToken)
+        {
+            if (!_headHeld)
+            {
+                return;
+            }
+
+            _headHeld = false;
             await _listener.PublishAsync(ReplyTo, new BasicProperties
             {
                 Type = RabbitMqBusTopology.Head,
                 CorrelationId = Id.ToString("N"),
-                Headers = new Dictionary<string, object?> { ["status"] = status },
-            }, head, cancellationToken);
+                Headers = new Dictionary<string, object?> { ["status"] = _status },
+            }, _head, cancellationToken);
+        }
+
+        /// <summary>Ends the answer: one <c>complete</c> message when nothing was sent yet, otherwise the last chunk and <c>end</c>.</summary>
+        public async Task FinishAsync(CancellationToken cancellationToken)
+        {
+            if (_headHeld)
+            {
+                _headHeld = false;
+                var body = Stream.Pending;
+                var payload = new byte[_head.Length + body.Length];
+                _head.CopyTo(payload, 0);
+                body.CopyTo(payload.AsSpan(_head.Length));
+                Stream.Clear();
+                await _listener.PublishAsync(ReplyTo, new BasicProperties
+                {
+                    Type = RabbitMqBusTopology.Complete,
+                    CorrelationId = Id.ToString("N"),
+                    Headers = new Dictionary<string, object?> { ["status"] = _status, ["head-length"] = _head.Length },
+                }, payload, cancellationToken);
+                return;
+            }
+
+            await Stream.FlushPendingAsync(cancellationToken);
+            await _listener.PublishAsync(ReplyTo, new BasicProperties { Type = RabbitMqBusTopology.End, CorrelationId = Id.ToString("N") }, default, cancellationToken);
         }
 
         private async Task SendChunkAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
@@ -904,6 +972,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
             }
 
             using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Cancellation.Token);
+            await SendHeadIfHeldAsync(link.Token);
             await Credit.WaitAsync(link.Token);
             await _listener.PublishAsync(ReplyTo, new BasicProperties { Type = RabbitMqBusTopology.Chunk, CorrelationId = Id.ToString("N") }, chunk, link.Token);
         }
@@ -912,6 +981,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
         {
             Cancellation.Dispose();
             Credit.Dispose();
+            Stream.Dispose();
         }
     }
 }

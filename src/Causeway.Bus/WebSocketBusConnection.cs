@@ -624,6 +624,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         {
             Cancellation.Dispose();
             Credit.Dispose();
+            Stream.Dispose();
         }
     }
 
