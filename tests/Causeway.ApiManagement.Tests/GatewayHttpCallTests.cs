@@ -46,6 +46,8 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
 
     public string CorpFiles { get; private set; } = null!;
 
+    public string CorpWiki { get; private set; } = null!;
+
     public string AgentOutput
     {
         get
@@ -70,6 +72,7 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
             // Connect Bridge's swagger host is localhost:4433 (the Connect Bridge server next to the gateway).
             ["ApiManagement:BackendOverrides:localhost"] = Backend.BaseUrl,
             ["ApiManagement:BackendOverrides:files.corp.example"] = Backend.BaseUrl,
+            ["ApiManagement:BackendOverrides:wiki.corp.example"] = Backend.BaseUrl,
             ["ApiManagement:BackendOverrides:down.corp.example"] = $"http://127.0.0.1:{ClosedPort()}",
 
             // The agent may call 127.0.0.1 only: "localhost" is refused by its allow list.
@@ -95,6 +98,7 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
         _agent = StartAgent(agentDir);
         ConnectBridge = await ImportAsync(ConnectBridgePackage());
         CorpFiles = await ImportAsync(CorpFilesPackage());
+        CorpWiki = await ImportAsync(CorpWikiPackage());
         await Poll.UntilAsync(async () =>
         {
             var cluster = await Admin.GetFromJsonAsync<JsonElement>($"/api/v1/gateways/{ClusterId}");
@@ -188,6 +192,38 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
                   { "templateId": "setheader", "title": "Via", "parameters": { "x-ms-apimTemplateParameter.name": "X-Requested-Via", "x-ms-apimTemplateParameter.value": "causeway", "x-ms-apimTemplateParameter.existsAction": "override", "x-ms-apimTemplate-policySection": "Request" } },
                   { "templateId": "setheader", "title": "Served by", "parameters": { "x-ms-apimTemplateParameter.name": "X-Served-By", "x-ms-apimTemplateParameter.value": "causeway", "x-ms-apimTemplateParameter.existsAction": "override", "x-ms-apimTemplate-policySection": "Response" } }
                 ]
+              }
+            }
+            """),
+        script = (string?)null,
+    };
+
+    /// <summary>Basic authentication: the user name in clear with the connection, the password sealed for the gateway.</summary>
+    private static object CorpWikiPackage() => new
+    {
+        apiDefinition = JsonNode.Parse("""
+            {
+              "swagger": "2.0",
+              "info": { "title": "Corp Wiki", "version": "1.0" },
+              "host": "wiki.corp.example:8443",
+              "basePath": "/rest",
+              "schemes": ["https"],
+              "securityDefinitions": { "basic": { "type": "basic" } },
+              "paths": {
+                "/pages/{id}": { "get": { "operationId": "GetPage", "parameters": [ { "name": "id", "in": "path", "required": true, "type": "integer" } ], "responses": { "200": { "description": "ok" } } } }
+              }
+            }
+            """),
+        apiProperties = JsonNode.Parse("""
+            {
+              "properties": {
+                "connectionParameters": {
+                  "username": { "type": "string", "uiDefinition": { "displayName": "User", "constraints": { "required": "true" } } },
+                  "password": { "type": "securestring", "uiDefinition": { "displayName": "Password", "constraints": { "required": "true" } } },
+                  "gateway": { "type": "gatewaySetting", "gatewaySettings": { "dataSourceType": "CustomConnector", "connectionDetails": [] }, "uiDefinition": { "constraints": { "required": "true", "capability": ["gateway"] } } }
+                },
+                "capabilities": ["gateway"],
+                "publisher": "Contoso"
               }
             }
             """),
@@ -383,6 +419,27 @@ public sealed class GatewayHttpCallTests(GatewayHttpFixture fixture) : IClassFix
 
             Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"the canary is in {file}");
         }
+    }
+
+    [Fact]
+    public async Task BasicConnection_AgentAddsTheAuthorizationHeader()
+    {
+        Drain();
+        const string Password = "wiki-password-canary-77a1";
+        var id = (await CreateAsync(new { connector = fixture.CorpWiki, parameters = new { username = "svc-wiki", password = Password, gateway = fixture.ClusterId.ToString() } }))
+            .GetProperty("id").GetGuid();
+        fixture.Backend.Respond = TestBackend.Ok;
+
+        var call = await fixture.Admin.GetAsync($"/apim/{fixture.CorpWiki}/{id}/pages/12");
+        var text = await call.Content.ReadAsStringAsync();
+
+        Assert.True(call.StatusCode == HttpStatusCode.OK, text);
+        Assert.Equal("{\"ok\":true}", text);
+        var received = fixture.Backend.Single();
+        Assert.Equal("wiki.corp.example:8443", received.Host);
+        Assert.Equal("/rest/pages/12", received.Target);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("svc-wiki:" + Password)), received.Header("Authorization"));
+        Assert.DoesNotContain(Password, fixture.Log.Text, StringComparison.Ordinal);
     }
 
     [Fact]
