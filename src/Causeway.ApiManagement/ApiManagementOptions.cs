@@ -36,6 +36,12 @@ public sealed class ApiManagementOptions
     /// </summary>
     public Dictionary<string, string> BackendOverrides { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Time allowed for a connector's custom code (script.csx) to answer one call, including the backend calls it makes,
+    /// in seconds; then 504. Default 5, the limit of Microsoft's custom-code host.
+    /// </summary>
+    public double ScriptTimeoutSeconds { get; set; } = 5;
+
     /// <summary>Per-connection call limits.</summary>
     public ThrottlingOptions Throttling { get; set; } = new();
 
@@ -79,6 +85,11 @@ public sealed class ApiManagementOptions
         if (RetryBaseDelayMilliseconds is < 1 or > 60_000)
         {
             yield return $"{Section}:RetryBaseDelayMilliseconds must be between 1 and 60000 (it is {RetryBaseDelayMilliseconds}).";
+        }
+
+        if (ScriptTimeoutSeconds is <= 0 or > 600)
+        {
+            yield return $"{Section}:ScriptTimeoutSeconds must be above 0 and at most 600 (it is {ScriptTimeoutSeconds}).";
         }
 
         foreach (var (host, url) in BackendOverrides)

@@ -48,6 +48,7 @@ internal sealed partial class ApimRuntime(
     private readonly ApiManagementOptions _options = options.Value;
     private long _calls;
     private readonly ResiliencePipeline<HttpResponseMessage> _retry = BuildRetry(options.Value);
+    private ScriptCalls? _scripts;
 
     public async Task HandleAsync(HttpContext context, string connectorName, Guid connectionId)
     {
@@ -192,6 +193,13 @@ internal sealed partial class ApimRuntime(
         catch (PolicyException e)
         {
             await ProblemAsync(context, 400, "Bad Request", $"Operation '{match.Operation.OperationId}': {e.Message}.", outcome);
+            return;
+        }
+
+        if (connector.IsServedByScript(match.Operation))
+        {
+            _scripts ??= new ScriptCalls(this, backend, _options, logger);
+            await _scripts.HandleAsync(context, connector, connection, policy, secrets, outcome, ct);
             return;
         }
 
@@ -375,7 +383,7 @@ internal sealed partial class ApimRuntime(
         return message;
     }
 
-    private async Task WriteResponseAsync(HttpContext context, ConnectorDefinition connector, ConnectionRecord connection, PolicyContext policy, HttpResponseMessage response, CancellationToken ct)
+    internal async Task WriteResponseAsync(HttpContext context, ConnectorDefinition connector, ConnectionRecord connection, PolicyContext policy, HttpResponseMessage response, CancellationToken ct)
     {
         var answer = new ApimResponse { StatusCode = (int)response.StatusCode };
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
@@ -510,13 +518,13 @@ internal sealed partial class ApimRuntime(
 
     private static string Shorten(string text) => text.Length > 64 ? text[..64] + "..." : text;
 
-    private static async Task ProblemAsync(HttpContext context, int status, string title, string detail, CallOutcome outcome)
+    internal static async Task ProblemAsync(HttpContext context, int status, string title, string detail, CallOutcome outcome)
     {
         outcome.Failure ??= title;
         await Results.Problem(detail: detail, statusCode: status, title: title).ExecuteAsync(context);
     }
 
-    private static ResiliencePipeline<HttpResponseMessage> BuildRetry(ApiManagementOptions options)
+    internal static ResiliencePipeline<HttpResponseMessage> BuildRetry(ApiManagementOptions options)
     {
         if (options.MaxRetries == 0)
         {

@@ -33,12 +33,6 @@ public sealed class CompiledScript
     public async Task<ScriptOutcome> RunAsync(IScriptContext context, TimeSpan limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(limit);
-        var token = deadline.Token;
-
-        // On the thread pool, with its own budget in its execution context: a script that never awaits cannot hold the
-        // request thread, and the budget flows into everything the script awaits or starts.
         Type type;
         try
         {
@@ -49,6 +43,13 @@ public sealed class CompiledScript
             return ScriptOutcome.Failure("ScriptCompilationException", e.Message);
         }
 
+        // The limit starts once the code is loaded: the first call of a script emits it, which is not the script's time.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(limit);
+        var token = deadline.Token;
+
+        // On the thread pool, with its own budget in its execution context: a script that never awaits cannot hold the
+        // request thread, and the budget flows into everything the script awaits or starts.
         var running = Task.Run(() =>
         {
             ScriptBudget.Start(limit);
