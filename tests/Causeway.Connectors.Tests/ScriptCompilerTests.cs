@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Causeway.Connectors.Scripting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -101,6 +102,24 @@ public sealed class ScriptCompilerTests
         var second = ScriptCompiler.Compile("twice-test", ScriptSamples.Echo);
 
         Assert.Same(first, second);
+    }
+
+    [Fact]
+    public async Task Compile_ChangedScriptOfSameConnector_ReplacesItAndTheOldOneStillRuns()
+    {
+        // A text of its own: the cache is by script text, and other tests compile the plain Echo.
+        var echo = ScriptSamples.Echo + "\n// replace-test";
+        using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.contoso.com/");
+        var first = ScriptCompiler.Compile("replace-test", echo);
+        (await first.RunAsync(new TestContext("Before", request), TimeSpan.FromSeconds(5), CancellationToken.None)).Response!.Dispose();
+
+        var second = ScriptCompiler.Compile("replace-test", ScriptSamples.Throws);
+        var again = ScriptCompiler.Compile("replace-test", echo);
+
+        Assert.NotSame(first, second);
+        Assert.NotSame(first, again);
+        var outcome = await first.RunAsync(new TestContext("After", request), TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(HttpStatusCode.OK, outcome.Response!.StatusCode);
     }
 
     [Fact]

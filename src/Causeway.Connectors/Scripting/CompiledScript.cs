@@ -8,11 +8,13 @@ namespace Causeway.Connectors.Scripting;
 /// </summary>
 public sealed class CompiledScript
 {
-    private readonly Lazy<Type> _type;
+    private readonly Func<Type> _load;
+    private Lazy<Type> _type;
 
     internal CompiledScript(string hash, Func<Type> load, TimeSpan checkTime)
     {
         Hash = hash;
+        _load = load;
         _type = new Lazy<Type>(load, LazyThreadSafetyMode.ExecutionAndPublication);
         CheckTime = checkTime;
     }
@@ -36,7 +38,7 @@ public sealed class CompiledScript
         Type type;
         try
         {
-            type = _type.Value;
+            type = Volatile.Read(ref _type).Value;
         }
         catch (InvalidOperationException e)
         {
@@ -84,12 +86,16 @@ public sealed class CompiledScript
         }
     }
 
-    /// <summary>Starts unloading the script's code, if it was loaded; calls still running finish first.</summary>
+    /// <summary>
+    /// Starts unloading the script's code, if it was loaded; calls still running finish first. Should a definition that
+    /// still holds this script run it again (another tenant's connector of the same name), the code is loaded anew.
+    /// </summary>
     internal void Unload()
     {
-        if (_type.IsValueCreated)
+        var old = Interlocked.Exchange(ref _type, new Lazy<Type>(_load, LazyThreadSafetyMode.ExecutionAndPublication));
+        if (old.IsValueCreated)
         {
-            AssemblyLoadContext.GetLoadContext(_type.Value.Assembly)?.Unload();
+            AssemblyLoadContext.GetLoadContext(old.Value.Assembly)?.Unload();
         }
     }
 

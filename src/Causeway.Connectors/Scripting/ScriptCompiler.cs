@@ -46,12 +46,18 @@ public static class ScriptCompiler
             throw;
         }
 
-        if (HashByConnector.TryGetValue(connectorName, out var previous) && previous != hash)
+        // The connector points at the new text first, so that the old one is forgotten unless another connector uses it.
+        string? previous = null;
+        HashByConnector.AddOrUpdate(connectorName, hash, (_, old) =>
+        {
+            previous = old;
+            return hash;
+        });
+        if (previous is not null && previous != hash)
         {
             Forget(previous);
         }
 
-        HashByConnector[connectorName] = hash;
         return compiled;
     }
 
