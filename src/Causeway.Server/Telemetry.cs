@@ -39,26 +39,31 @@ internal static class CausewayTelemetry
         // Touch the providers so they exist (and export) from the first request on.
         app.ApplicationServices.GetService<TracerProvider>();
         app.ApplicationServices.GetService<MeterProvider>();
-        return app.Use(async (context, next) =>
+
+        // Without a listener (no exporter, nothing in process) there is nothing to record: the request skips the
+        // activity name, the route and the boxed tags, which otherwise cost every request.
+        return app.Use(next => context => Source.HasListeners() || RequestDuration.Enabled ? RecordAsync(context, next) : next(context));
+    }
+
+    private static async Task RecordAsync(HttpContext context, RequestDelegate next)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = Source.StartActivity($"{context.Request.Method} request", ActivityKind.Server);
+        try
         {
-            var started = Stopwatch.GetTimestamp();
-            using var activity = Source.StartActivity($"{context.Request.Method} request", ActivityKind.Server);
-            try
-            {
-                await next(context);
-            }
-            finally
-            {
-                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-                activity?.SetTag("http.request.method", context.Request.Method);
-                activity?.SetTag("http.route", route);
-                activity?.SetTag("http.response.status_code", context.Response.StatusCode);
-                activity?.DisplayName = $"{context.Request.Method} {route}";
-                RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
-                    new KeyValuePair<string, object?>("http.request.method", context.Request.Method),
-                    new KeyValuePair<string, object?>("http.route", route),
-                    new KeyValuePair<string, object?>("http.response.status_code", context.Response.StatusCode));
-            }
-        });
+            await next(context);
+        }
+        finally
+        {
+            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+            activity?.SetTag("http.request.method", context.Request.Method);
+            activity?.SetTag("http.route", route);
+            activity?.SetTag("http.response.status_code", context.Response.StatusCode);
+            activity?.DisplayName = $"{context.Request.Method} {route}";
+            RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("http.request.method", context.Request.Method),
+                new KeyValuePair<string, object?>("http.route", route),
+                new KeyValuePair<string, object?>("http.response.status_code", context.Response.StatusCode));
+        }
     }
 }
