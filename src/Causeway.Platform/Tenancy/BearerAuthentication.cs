@@ -43,8 +43,9 @@ internal sealed class BearerAuthenticationHandler(
             });
         }
 
-        var identity = new ClaimsIdentity(CallerClaims.From(caller), SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(CallerClaims.From(caller), SchemeName));
+        CallerClaims.Remember(Context, principal, caller);
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -84,9 +85,21 @@ public static class CallerClaims
         yield return new Claim(OperatorClaim, caller.IsOperator ? "true" : "false");
     }
 
+    /// <summary>
+    /// Keeps the caller that <paramref name="principal"/> was made from with the request, so that
+    /// <see cref="GetCaller"/> need not parse it back from the claims while the request's user is that principal.
+    /// </summary>
+    internal static void Remember(HttpContext context, ClaimsPrincipal principal, Caller caller) =>
+        context.Features.Set(new AuthenticatedCaller(principal, caller));
+
     /// <summary>The authenticated caller of the request.</summary>
     /// <exception cref="InvalidOperationException">The endpoint was reached without authentication (a wiring error).</exception>
-    public static Caller GetCaller(this HttpContext context) => context.User.Identity?.IsAuthenticated == true
+    public static Caller GetCaller(this HttpContext context) =>
+        context.Features.Get<AuthenticatedCaller>() is { } known && ReferenceEquals(known.Principal, context.User) && context.User.Identity?.IsAuthenticated == true
+            ? known.Caller
+            : FromClaims(context);
+
+    private static Caller FromClaims(HttpContext context) => context.User.Identity?.IsAuthenticated == true
         ? new Caller(
             Guid.Parse(context.User.FindFirstValue(ClaimTypes.NameIdentifier)!),
             Guid.Parse(context.User.FindFirstValue(TenantClaim)!),
@@ -95,3 +108,6 @@ public static class CallerClaims
             context.User.FindFirstValue(OperatorClaim) == "true")
         : throw new InvalidOperationException("The endpoint requires authorization but none ran.");
 }
+
+/// <summary>The caller the bearer handler authenticated, with the principal it became (a request feature).</summary>
+internal sealed record AuthenticatedCaller(ClaimsPrincipal Principal, Caller Caller);
