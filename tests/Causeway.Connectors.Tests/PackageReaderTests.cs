@@ -292,6 +292,18 @@ public sealed class PackageReaderTests
     }
 
     [Fact]
+    public void ReadText_GatewayConnectorWithScript_ScriptOperationsUnavailable()
+    {
+        var properties = MinimalProperties.Replace("\"publisher\": \"Contoso\",", "\"publisher\": \"Contoso\", \"capabilities\": [\"gateway\"], \"scriptOperations\": [\"CreateOrder\"],", StringComparison.Ordinal);
+
+        var d = Minimal(properties, script: ScriptSamples.Echo);
+
+        Assert.False(d.FindOperation("CreateOrder")!.Availability.Available);
+        Assert.Contains("does not run for gateway connectors", d.FindOperation("CreateOrder")!.Availability.Reason, StringComparison.Ordinal);
+        Assert.True(d.FindOperation("GetOrder")!.Availability.Available);
+    }
+
+    [Fact]
     public void ReadText_ScriptThatDoesNotCompile_IsRejectedNamingScriptAndPosition()
     {
         var e = Assert.Throws<ConnectorImportException>(() => Minimal(script: "public class Script : ScriptBase\n{\n    int x = ;\n}"));

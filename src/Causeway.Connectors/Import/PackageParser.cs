@@ -66,7 +66,7 @@ internal sealed class PackageParser(JsonObject swagger, JsonObject properties, s
         // the package invalid. Emitting and loading wait for the first call.
         var customCode = script is null ? null : Scripting.ScriptCompiler.Compile(name, script);
         var classification = ConnectorClassifier.Classify(publisher, host, policies);
-        return new ConnectorDefinition(
+        var definition = new ConnectorDefinition(
             name, title!.Trim(), JsonText.GetString(info, "description"), JsonText.AsText(info["version"]),
             host, basePath, schemes, operations, securitySchemes, connectionParameters, sets, policies, capabilities,
             publisher, color, script is not null, script, classification, _warnings)
@@ -74,6 +74,16 @@ internal sealed class PackageParser(JsonObject swagger, JsonObject properties, s
             CustomCode = customCode,
             ScriptOperations = script is null ? [] : scriptOperations,
         };
+
+        // Calls of gateway connectors run on the agent, where custom code does not run (nor does it on Microsoft's host).
+        return definition.RequiresGateway && customCode is not null
+            ? definition with
+            {
+                Operations = definition.Operations.Select(o => definition.IsServedByScript(o)
+                    ? o with { Availability = new OperationAvailability(false, "served by the package's custom code (script.csx), which does not run for gateway connectors; see docs/connectors.md") }
+                    : o).ToList(),
+            }
+            : definition;
     }
 
     private static string NormaliseBasePath(string? basePath)
