@@ -44,7 +44,7 @@ public sealed class DesktopRunsFixture : IAsyncLifetime
 
     public Guid Machine { get; private set; }
 
-    public AgentProcess Agent { get; private set; } = null!;
+    public ProgramProcess Agent { get; private set; } = null!;
 
     public Guid ShoutFlow { get; private set; }
 

@@ -105,82 +105,12 @@ public sealed class DesktopEndToEndTests
 }
 
 /// <summary>The <c>causeway-desktop</c> agent as its own process, from its own build folder.</summary>
-internal sealed class DesktopAgent : IAsyncDisposable
+internal static class DesktopAgent
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private static string Program => ProgramProcess.Locate("Causeway.Desktop.Agent", "causeway-desktop.dll");
 
-    private DesktopAgent(Process process) => _process = process;
-
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    private static string Program
-    {
-        get
-        {
-            var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var path = Path.Combine(own.Parent!.Parent!.FullName, "Causeway.Desktop.Agent", own.Name, "causeway-desktop.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException($"causeway-desktop is not built at {path}; build the solution first.", path);
-        }
-    }
-
-    public static DesktopAgent Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Program);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        var agent = new DesktopAgent(Process.Start(start)!);
-        agent._process.OutputDataReceived += (_, e) => agent.Append(e.Data);
-        agent._process.ErrorDataReceived += (_, e) => agent.Append(e.Data);
-        agent._process.BeginOutputReadLine();
-        agent._process.BeginErrorReadLine();
-        return agent;
-    }
+    public static ProgramProcess Start(params string[] args) => ProgramProcess.Start(Program, args);
 
     /// <summary>Runs one command to its end; returns the exit code and everything it printed.</summary>
-    public static async Task<(int Code, string Output)> RunAsync(params string[] args)
-    {
-        await using var agent = Start(args);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await agent._process.WaitForExitAsync(timeout.Token);
-        agent._process.WaitForExit();
-        return (agent._process.ExitCode, agent.Output);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
+    public static Task<(int Code, string Output)> RunAsync(params string[] args) => ProgramProcess.RunAsync(Program, args);
 }

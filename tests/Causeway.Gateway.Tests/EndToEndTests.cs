@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Causeway.Testing;
 
@@ -107,90 +106,11 @@ public sealed class EndToEndTests(PostgresServer postgres)
     }
 }
 
-/// <summary>The agent program as its own process.</summary>
-internal sealed class AgentProcess : IAsyncDisposable
+/// <summary>The agent program as its own process; the recovery key is never inherited from the test's environment.</summary>
+internal static class AgentProcess
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private static string Program => ProgramProcess.Locate("Causeway.Gateway.Agent", "causeway-gateway.dll");
 
-    private AgentProcess(Process process) => _process = process;
-
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    /// <summary>
-    /// The agent in its own build folder (artifacts/bin/Causeway.Gateway.Agent/{configuration}/): the copy next to this test
-    /// lacks assemblies that ASP.NET's shared framework provides to the test but not to a plain console program.
-    /// </summary>
-    private static string Program
-    {
-        get
-        {
-            var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var path = Path.Combine(own.Parent!.Parent!.FullName, "Causeway.Gateway.Agent", own.Name, "causeway-gateway.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException($"The agent is not built at {path}.", path);
-        }
-    }
-
-    public static AgentProcess Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Program);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment.Remove("CAUSEWAY_GATEWAY_RECOVERY_KEY");
-        var agent = new AgentProcess(Process.Start(start)!);
-        agent._process.OutputDataReceived += (_, e) => agent.Append(e.Data);
-        agent._process.ErrorDataReceived += (_, e) => agent.Append(e.Data);
-        agent._process.BeginOutputReadLine();
-        agent._process.BeginErrorReadLine();
-        return agent;
-    }
-
-    public async Task<int> WaitAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await _process.WaitForExitAsync(timeout.Token);
-        _process.WaitForExit();
-        return _process.ExitCode;
-    }
-
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await KillAsync();
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
+    public static ProgramProcess Start(params string[] args) =>
+        ProgramProcess.Start(Program, args, new Dictionary<string, string?> { [Causeway.Gateway.Agent.AgentApp.RecoveryKeyVariable] = null });
 }
