@@ -217,24 +217,13 @@ internal sealed partial class RelayRequestHandler(
             return;
         }
 
-        if (!await AuthorizeSenderAsync(context, hybridConnection))
-        {
-            return;
-        }
-
-        var listener = hub.NextListener(hybridConnection.Path);
-        if (listener is null)
-        {
-            await NoListenerAsync(context, hybridConnection.Path);
-            return;
-        }
-
-        var rendezvous = hub.TryBegin(hybridConnection.Path, RendezvousKind.Accept, listener, _options.MaxPendingRendezvousPerHybridConnection);
+        var rendezvous = await BeginRendezvousAsync(context, hybridConnection, RendezvousKind.Accept);
         if (rendezvous is null)
         {
-            await BusyAsync(context);
             return;
         }
+
+        var listener = rendezvous.Listener;
 
         try
         {
@@ -324,6 +313,33 @@ internal sealed partial class RelayRequestHandler(
         }
     }
 
+    /// <summary>
+    /// Checks the sender's token and picks a listener for a new rendezvous; null when the request was already answered
+    /// (401/403, no listener, or too many rendezvous pending on this hybrid connection).
+    /// </summary>
+    private async Task<Rendezvous?> BeginRendezvousAsync(HttpContext context, HybridConnection hybridConnection, RendezvousKind kind)
+    {
+        if (!await AuthorizeSenderAsync(context, hybridConnection))
+        {
+            return null;
+        }
+
+        var listener = hub.NextListener(hybridConnection.Path);
+        if (listener is null)
+        {
+            await NoListenerAsync(context, hybridConnection.Path);
+            return null;
+        }
+
+        var rendezvous = hub.TryBegin(hybridConnection.Path, kind, listener, _options.MaxPendingRendezvousPerHybridConnection);
+        if (rendezvous is null)
+        {
+            await BusyAsync(context);
+        }
+
+        return rendezvous;
+    }
+
     private async Task HandleHttpModeAsync(HttpContext context, string path)
     {
         var hybridConnection = await FindByPrefixAsync(path, context.RequestAborted);
@@ -333,24 +349,13 @@ internal sealed partial class RelayRequestHandler(
             return;
         }
 
-        if (!await AuthorizeSenderAsync(context, hybridConnection))
-        {
-            return;
-        }
-
-        var listener = hub.NextListener(hybridConnection.Path);
-        if (listener is null)
-        {
-            await NoListenerAsync(context, hybridConnection.Path);
-            return;
-        }
-
-        var rendezvous = hub.TryBegin(hybridConnection.Path, RendezvousKind.Request, listener, _options.MaxPendingRendezvousPerHybridConnection);
+        var rendezvous = await BeginRendezvousAsync(context, hybridConnection, RendezvousKind.Request);
         if (rendezvous is null)
         {
-            await BusyAsync(context);
             return;
         }
+
+        var listener = rendezvous.Listener;
 
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, timeProvider);
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
