@@ -23,6 +23,7 @@ public sealed class ScriptCompilerTests
     [InlineData("var m = typeof(string).GetMethods();", "5:32", "'Type.GetMethods' is not allowed: reflection bypasses these checks")]
     [InlineData("var a = System.Reflection.Assembly.Load(\"x\");", "5:35", "'System.Reflection.Assembly' is in namespace 'System.Reflection', which custom code may not use")]
     [InlineData("var p = System.Runtime.InteropServices.Marshal.AllocHGlobal(8);", "5:48", "'System.Runtime.InteropServices.Marshal' is in namespace 'System.Runtime.InteropServices', which custom code may not use")]
+    [InlineData("var f = Delegate.CreateDelegate(typeof(Func<string>), typeof(string), \"Empty\");", "5:26", "'System.Delegate.CreateDelegate' is not allowed: binding methods by name")]
     [InlineData("var o = Activator.CreateInstance(typeof(string));", "5:27", "'System.Activator' is not allowed: creating types by name bypasses these checks")]
     [InlineData("var th = new Thread(() => { });", "5:18", "'System.Threading.Thread' is not allowed: threads created by custom code would outlive its time limit")]
     [InlineData("ThreadPool.QueueUserWorkItem(_ => { });", "5:20", "'System.Threading.ThreadPool' is not allowed")]

@@ -118,6 +118,8 @@ internal static class ScriptRules
         ["System.IO.Path.GetTempFileName"] = "the file system is not for custom code",
         ["System.IO.Path.GetFullPath"] = "the server's working directory is not for custom code",
         ["System.Threading.Tasks.Task.Factory"] = "long-running tasks would outlive the call's time limit",
+        ["System.Delegate.CreateDelegate"] = "binding methods by name bypasses these checks",
+        ["System.Type.FindMembers"] = "reflection bypasses these checks",
         ["System.Text.Encoding.RegisterProvider"] = "encoding providers are process-wide",
         ["System.Globalization.CultureInfo.DefaultThreadCurrentCulture"] = "the default culture is process-wide",
         ["System.Globalization.CultureInfo.DefaultThreadCurrentUICulture"] = "the default culture is process-wide",
