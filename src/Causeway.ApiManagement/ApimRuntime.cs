@@ -179,7 +179,8 @@ internal sealed partial class ApimRuntime(
             }
         }
 
-        var frontend = new Uri($"{context.Request.Scheme}://{context.Request.Host}/apim/{connector.Name}/{connection.Id}");
+        // Only updatenextlink reads the frontend base; building and parsing it costs every other call for nothing.
+        var frontend = UsesFrontend(connector) ? new Uri($"{context.Request.Scheme}://{context.Request.Host}/apim/{connector.Name}/{connection.Id}") : null;
         PolicyContext? policy = null;
         try
         {
@@ -488,6 +489,19 @@ internal sealed partial class ApimRuntime(
         }
 
         return buffer.ToArray();
+    }
+
+    private static bool UsesFrontend(ConnectorDefinition connector)
+    {
+        foreach (var p in connector.Policies)
+        {
+            if (p.TemplateId == PolicyTemplateIds.UpdateNextLink)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool Applies(ConnectorDefinition connector, ConnectorOperation operation, PolicySection section) =>
