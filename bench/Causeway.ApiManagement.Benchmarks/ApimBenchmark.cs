@@ -103,7 +103,7 @@ internal static class ApimBenchmark
             else
             {
                 using var viaNginx = new HttpClient(Pooled(nginx.CreateHandler())) { BaseAddress = new Uri(nginx.Url) };
-                results.Add(await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds));
+                results.Add(await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds, nginx.CpuTime));
             }
 
             if (!backend.SawHeaders)
@@ -163,7 +163,7 @@ internal static class ApimBenchmark
                     }
 
                     using var viaNginx = new HttpClient(Pooled(nginx.CreateHandler())) { BaseAddress = new Uri(nginx.Url) };
-                    result = await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds);
+                    result = await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds, nginx.CpuTime);
                 }
 
                 break;
@@ -195,12 +195,22 @@ internal static class ApimBenchmark
         return handler;
     }
 
-    private sealed record Result(string Name, long Requests, double Seconds, double P50, double P99, long Errors)
+    /// <param name="CpuMicroseconds">
+    /// CPU time per request of this process (the load, the backend and Causeway) plus nginx's processes for the nginx
+    /// path: unlike req/s, it hardly moves with the other work on the machine.
+    /// </param>
+    private sealed record Result(string Name, long Requests, double Seconds, double P50, double P99, long Errors, double CpuMicroseconds)
     {
         public double Throughput => Requests / Seconds;
     }
 
-    private static async Task<Result> LoadAsync(string name, HttpClient client, string path, int concurrency, int seconds)
+    private static TimeSpan OwnCpuTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+
+    private static async Task<Result> LoadAsync(string name, HttpClient client, string path, int concurrency, int seconds, Func<TimeSpan>? otherCpu = null)
     {
         async Task<long> Loop(CancellationToken stop, List<double>? latencies)
         {
@@ -235,6 +245,7 @@ internal static class ApimBenchmark
         }
 
         var lists = Enumerable.Range(0, concurrency).Select(_ => new List<double>()).ToArray();
+        var cpuBefore = OwnCpuTime() + (otherCpu?.Invoke() ?? TimeSpan.Zero);
         var watch = Stopwatch.StartNew();
         long[] errors;
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
@@ -243,10 +254,12 @@ internal static class ApimBenchmark
         }
 
         watch.Stop();
+        var cpu = OwnCpuTime() + (otherCpu?.Invoke() ?? TimeSpan.Zero) - cpuBefore;
         var all = lists.SelectMany(l => l).Order().ToArray();
         double P(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
-        var result = new Result(name, all.Length, watch.Elapsed.TotalSeconds, P(0.5), P(0.99), errors.Sum());
-        Console.WriteLine($"{name}: {result.Throughput:N0} req/s, p50 {result.P50:N3} ms, p99 {result.P99:N3} ms, errors {result.Errors}");
+        var result = new Result(name, all.Length, watch.Elapsed.TotalSeconds, P(0.5), P(0.99), errors.Sum(),
+            all.Length == 0 ? double.NaN : cpu.TotalMicroseconds / all.Length);
+        Console.WriteLine($"{name}: {result.Throughput:N0} req/s, p50 {result.P50:N3} ms, p99 {result.P99:N3} ms, CPU {result.CpuMicroseconds:N0} µs/request, errors {result.Errors}");
         return result;
     }
 
@@ -255,11 +268,11 @@ internal static class ApimBenchmark
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Small GET (`{{\"ok\":true}}`), {concurrency} concurrent closed-loop callers, {seconds} s each after a 2 s warm-up, all on one machine ({Environment.ProcessorCount} logical CPUs shared by the load, the proxies and the backend).");
         sb.AppendLine();
-        sb.AppendLine("| Path | req/s | p50 ms | p99 ms | errors |");
-        sb.AppendLine("|---|---:|---:|---:|---:|");
+        sb.AppendLine("| Path | req/s | p50 ms | p99 ms | CPU µs/request | errors |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Throughput:N0} | {r.P50:N3} | {r.P99:N3} | {r.Errors} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Throughput:N0} | {r.P50:N3} | {r.P99:N3} | {r.CpuMicroseconds:N0} | {r.Errors} |");
         }
 
         sb.AppendLine();
@@ -268,7 +281,7 @@ internal static class ApimBenchmark
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim vs backend directly: {apim.Throughput / direct.Throughput:0.00}x throughput, {apim.P50 / direct.P50:0.00}x p50 latency.");
         if (results.FirstOrDefault(r => r.Name.StartsWith("nginx", StringComparison.Ordinal)) is { } nginx)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim vs nginx: {apim.Throughput / nginx.Throughput:0.00}x throughput, {apim.P50 / nginx.P50:0.00}x p50 latency.");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim vs nginx: {apim.Throughput / nginx.Throughput:0.00}x throughput, {apim.P50 / nginx.P50:0.00}x p50 latency, {apim.CpuMicroseconds / nginx.CpuMicroseconds:0.00}x CPU per request.");
         }
 
         return sb.ToString();
@@ -337,6 +350,39 @@ internal static class ApimBenchmark
         public string Url { get; }
 
         public string Thumbprint { get; }
+
+        /// <summary>CPU time used so far by nginx's master and its workers (from /proc).</summary>
+        public TimeSpan CpuTime()
+        {
+            var ticks = 0L;
+            var master = _process.Id.ToString(CultureInfo.InvariantCulture);
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                string stat;
+                try
+                {
+                    stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    continue;
+                }
+
+                // pid (comm) state ppid ... utime(14) stime(15): fields after the command's closing parenthesis.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (Path.GetFileName(dir) == master || fields[1] == master)
+                {
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                }
+            }
+
+            // Linux reports these in clock ticks of 1/100 s.
+            return TimeSpan.FromMilliseconds(ticks * 10);
+        }
 
         /// <summary>A handler that trusts this nginx's own certificate only.</summary>
         public SocketsHttpHandler CreateHandler()
