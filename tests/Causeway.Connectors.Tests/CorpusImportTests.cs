@@ -169,12 +169,9 @@ public sealed class CorpusRuntimeTests(ITestOutputHelper output)
     // Package defects that only show at call time. Bloomflow's createApplication reads its host from a header
     // ('bloomflow_api_url') that, unlike its other operations, it does not declare, so a caller using the definition
     // never sends it.
-    // Oneflow (its operations run its custom code) declares both '/template_types' (GetTemplateTypes) and
-    // '/template_types/' (GetTemplateByTemplateId); the matcher ignores a trailing slash, so the first one declared wins.
     private static readonly List<string> KnownRuntimeFailures =
     [
         "bloomflow PublicAPI-createApplication: PolicyException: policy 'dynamichosturl': the URL template does not give a valid absolute URL with this connection's values",
-        "oneflow GetTemplateTypes: operation 'GetTemplateByTemplateId': header parameter 'x-oneflow-template-id' is required",
     ];
 
     private static string Sample(OperationParameter p)

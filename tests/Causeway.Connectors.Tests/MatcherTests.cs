@@ -122,4 +122,27 @@ public sealed class MatcherTests
         Assert.Equal("hooks/a b/c", result.Match!.PathParameters["path"]);
         Assert.Equal("/hooks/a%20b/c", request.Path);
     }
+
+    [Theory]
+    [InlineData("/template_types", "ListTypes")]
+    [InlineData("/template_types/", "TypeByHeader")]
+    public void Match_PathDeclaredWithAndWithoutTrailingSlash_TheFormAskedForWins(string path, string expected)
+    {
+        // As in a published package (Oneflow): two operations whose paths differ only by a trailing slash.
+        const string Swagger = """
+            {
+              "swagger": "2.0", "info": { "title": "Twins", "version": "1.0" }, "host": "api.example.com", "basePath": "/",
+              "schemes": ["https"],
+              "paths": {
+                "/template_types/": { "get": { "operationId": "TypeByHeader", "responses": { "200": { "description": "ok" } } } },
+                "/template_types": { "get": { "operationId": "ListTypes", "responses": { "200": { "description": "ok" } } } }
+              }
+            }
+            """;
+        var twins = PackageReaderTests.Minimal(swagger: Swagger);
+
+        var result = OperationMatcher.Match(twins, "GET", path + "?x=1");
+
+        Assert.Equal(expected, result.Match!.Operation.OperationId);
+    }
 }

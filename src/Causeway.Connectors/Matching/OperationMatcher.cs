@@ -62,6 +62,8 @@ public static class OperationMatcher
         ArgumentNullException.ThrowIfNull(path);
         var templates = Compiled.GetValue(definition, d => d.Operations.Select(o => new CompiledTemplate(o)).ToList());
         var candidates = new List<string> { Normalise(path) };
+        // Paths match with or without a trailing slash; when a connector declares both forms, the one written as asked wins.
+        var trailingSlash = candidates[0].Length > 1 && path.AsSpan(0, path.IndexOf('?') is var q and >= 0 ? q : path.Length).EndsWith("/", StringComparison.Ordinal);
         if (definition.BasePath.Length > 0 && candidates[0].StartsWith(definition.BasePath + "/", StringComparison.OrdinalIgnoreCase))
         {
             candidates.Insert(0, candidates[0][definition.BasePath.Length..]);
@@ -85,7 +87,8 @@ public static class OperationMatcher
                     continue;
                 }
 
-                if (best is null || t.LiteralLength > best.Value.Template.LiteralLength)
+                if (best is null || t.LiteralLength > best.Value.Template.LiteralLength
+                    || (t.LiteralLength == best.Value.Template.LiteralLength && t.TrailingSlash == trailingSlash && best.Value.Template.TrailingSlash != trailingSlash))
                 {
                     best = (t, m);
                 }
@@ -210,6 +213,7 @@ public static class OperationMatcher
         public CompiledTemplate(ConnectorOperation operation)
         {
             Operation = operation;
+            TrailingSlash = operation.PathTemplate.Length > 1 && operation.PathTemplate.EndsWith('/');
             var template = Normalise(operation.PathTemplate);
             var sb = new StringBuilder("^");
             var i = 0;
@@ -245,6 +249,9 @@ public static class OperationMatcher
         public Regex Regex { get; }
 
         public int LiteralLength { get; }
+
+        /// <summary>True when the connector wrote this path with a trailing slash.</summary>
+        public bool TrailingSlash { get; }
 
         public IReadOnlyList<(string Group, string Name)> Groups { get; }
     }
