@@ -464,7 +464,7 @@ public sealed class RabbitMqBusClient : IAsyncDisposable
                     Head.TrySetResult(this);
                     break;
                 case RabbitMqBusTopology.Error:
-                    var error = JsonSerializer.Deserialize<ErrorBody>(body.Span);
+                    var error = JsonSerializer.Deserialize(body.Span, BusJson.Default.ErrorBody);
                     var kind = error?.Code switch
                     {
                         "deadline-exceeded" => BusErrorKind.DeadlineExceeded,
@@ -820,7 +820,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
         try
         {
             await PublishAsync(replyTo, new BasicProperties { Type = RabbitMqBusTopology.Error, CorrelationId = id.ToString("N") },
-                JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message)), CancellationToken.None);
+                JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message), BusJson.Default.ErrorBody), CancellationToken.None);
         }
         catch (BusException)
         {

@@ -116,7 +116,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     public async Task<IBusResponse> SendAsync(BusRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var header = JsonSerializer.SerializeToUtf8Bytes(new RequestHeader(request.Operation, request.Deadline?.ToUnixTimeMilliseconds(), request.IdempotencyKey));
+        var header = JsonSerializer.SerializeToUtf8Bytes(new BusRequestHeader(request.Operation, request.Deadline?.ToUnixTimeMilliseconds(), request.IdempotencyKey), BusJson.Default.BusRequestHeader);
         if (4 + header.Length + request.Body.Length > MaxMessageSize)
         {
             throw TooLarge(4 + header.Length + request.Body.Length, MaxMessageSize);
@@ -270,7 +270,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     private void StartIncoming(Guid id, byte[] payload)
     {
         var headerLength = BinaryPrimitives.ReadInt32BigEndian(payload);
-        var header = JsonSerializer.Deserialize<RequestHeader>(payload.AsSpan(4, headerLength))!;
+        var header = JsonSerializer.Deserialize(payload.AsSpan(4, headerLength), BusJson.Default.BusRequestHeader)!;
         var deadline = header.Deadline is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
         var request = new BusIncomingRequest(id, header.Operation, payload.AsMemory(4 + headerLength), deadline, header.IdempotencyKey);
         var incoming = new IncomingCall(this, id, _closed.Token);
@@ -319,7 +319,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             {
                 // A head the handler started goes out first, as it would have without the coalescing.
                 await call.SendHeadIfHeldAsync(CancellationToken.None);
-                await SendFrameAsync(FrameType.Error, call.Id, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message)), CancellationToken.None);
+                await SendFrameAsync(FrameType.Error, call.Id, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message), BusJson.Default.ErrorBody), CancellationToken.None);
             }
             catch (Exception send) when (send is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
             {
@@ -389,9 +389,6 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         Complete = 9,
     }
 
-    private sealed record RequestHeader(string Operation, long? Deadline, string? IdempotencyKey);
-
-    private sealed record ErrorBody(string Code, string Message);
 
     /// <summary>A request this side sent; its response frames land here.</summary>
     private sealed class PendingCall(WebSocketBusConnection connection, Guid id) : IBusResponse
@@ -444,7 +441,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
                     Forget();
                     break;
                 case FrameType.Error:
-                    var error = JsonSerializer.Deserialize<ErrorBody>(payload);
+                    var error = JsonSerializer.Deserialize(payload, BusJson.Default.ErrorBody);
                     var kind = error?.Code switch
                     {
                         "deadline-exceeded" => BusErrorKind.DeadlineExceeded,

@@ -35,7 +35,7 @@ internal sealed class DataSourceHandler(Guid clusterId, DataSourceConnections co
             throw new BusException("not-supported", $"This gateway does not know the operation '{request.Operation}'.");
         }
 
-        var message = JsonSerializer.Deserialize<DataRequestMessage>(request.Body.Span, Web) ?? throw new BusException("bad-request", "The request is empty.");
+        var message = JsonSerializer.Deserialize(request.Body.Span, GatewayJson.Default.DataRequestMessage) ?? throw new BusException("bad-request", "The request is empty.");
         if (message.ClusterId != clusterId)
         {
             throw new BusException("bad-request", "The request is for another gateway cluster.");
@@ -85,8 +85,12 @@ internal sealed class DataSourceHandler(Guid clusterId, DataSourceConnections co
         }
     }
 
-    private static byte[] Head(string contentType, string? preferenceApplied) =>
-        JsonSerializer.SerializeToUtf8Bytes(new DataResponseHead(contentType, preferenceApplied), Web);
+    private static byte[] Head(string contentType, string? preferenceApplied) => preferenceApplied is null
+        ? Heads.GetOrAdd(contentType, c => JsonSerializer.SerializeToUtf8Bytes(new DataResponseHead(c, null), Web))
+        : JsonSerializer.SerializeToUtf8Bytes(new DataResponseHead(contentType, preferenceApplied), Web);
+
+    /// <summary>The heads without a preference (a handful of content types), serialized once.</summary>
+    private static readonly ConcurrentDictionary<string, byte[]> Heads = new(StringComparer.Ordinal);
 
     /// <summary>Sends the head with the first byte, so that an error found before any row is still a clean error answer.</summary>
     private sealed class StartOnWriteStream(IBusResponseWriter response, byte[] head) : Stream

@@ -48,11 +48,9 @@ internal static class GatewayDataApi
         }
 
         var queryOptions = context.Request.Query.Where(q => q.Key.StartsWith('$')).ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
-        var message = new DataRequestMessage(cluster.Id,
-            new DataSourceDescriptor(source.Id, source.Name, source.Type, JsonSerializer.Deserialize<DataSourceConnection>(source.Connection, GatewayApi.Web)!,
-                source.EncryptedCredentials, source.CreatedAt),
-            kind, entitySet, key, queryOptions, DataApiUrl(context.Request, environment.Name, source.Name), MaxPageSize(context.Request));
-        var request = new BusRequest(GatewayOperations.DataRequest, JsonSerializer.SerializeToUtf8Bytes(message, GatewayApi.Web))
+        var message = new DataRequestMessage(cluster.Id, Descriptor(source), kind, entitySet, key, queryOptions,
+            DataApiUrl(context.Request, environment.Name, source.Name), MaxPageSize(context.Request));
+        var request = new BusRequest(GatewayOperations.DataRequest, JsonSerializer.SerializeToUtf8Bytes(message, GatewayJson.Default.DataRequestMessage))
         {
             Deadline = DateTimeOffset.UtcNow + options.RequestTimeout,
         };
@@ -81,7 +79,7 @@ internal static class GatewayDataApi
 
         await using (response)
         {
-            var head = response.Head.IsEmpty ? null : JsonSerializer.Deserialize<DataResponseHead>(response.Head.Span, GatewayApi.Web);
+            var head = response.Head.IsEmpty ? null : JsonSerializer.Deserialize(response.Head.Span, GatewayJson.Default.DataResponseHead);
             context.Response.StatusCode = response.Status;
             context.Response.ContentType = head?.ContentType ?? "application/json; odata.metadata=minimal";
             context.Response.Headers["OData-Version"] = "4.0";
@@ -103,6 +101,16 @@ internal static class GatewayDataApi
             }
         }
     }
+
+    /// <summary>
+    /// The data source as the agent receives it. Made once per data source record: the store hands out the same record
+    /// while it remembers the binding, and a changed data source is a new record.
+    /// </summary>
+    private static DataSourceDescriptor Descriptor(GatewayDataSource source) =>
+        Descriptors.GetValue(source, s => new DataSourceDescriptor(s.Id, s.Name, s.Type, JsonSerializer.Deserialize<DataSourceConnection>(s.Connection, GatewayApi.Web)!,
+            s.EncryptedCredentials, s.CreatedAt));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GatewayDataSource, DataSourceDescriptor> Descriptors = [];
 
     private static int? MaxPageSize(HttpRequest request)
     {
