@@ -107,6 +107,13 @@ internal static class GatewayBenchmark
             output.WriteLine($"agent: causeway-gateway process {agent.ProcessId}, cluster {agent.ClusterId}, online; Data API {new Uri(dataApi).AbsolutePath}");
 
             await using var floor = await Floor.StartAsync(floorConnection);
+            if (Option(args, "--hold", 0) is > 0 and var hold)
+            {
+                // For a profiler: one phase (gateway, by key, 32 callers) held long enough to attach and collect a trace.
+                await HoldAsync(client, dataApi, rows, agent.ProcessId, TimeSpan.FromSeconds(hold), output);
+                return 0;
+            }
+
             ok &= await RunEndToEndAsync(client, dataApi, floor, rows, order, TimeSpan.FromSeconds(Option(args, "--agent-warm-up", 5)), TimeSpan.FromSeconds(seconds), output);
             ok &= await RunStreamingAsync(client, dataApi, agent, streamRows, output);
         }
@@ -200,6 +207,16 @@ internal static class GatewayBenchmark
         }
 
         return ok;
+    }
+
+    /// <summary>Runs the gateway by key at 32 callers for <paramref name="duration"/>, after 5 s of warm-up, for a profiler to attach.</summary>
+    private static async Task HoldAsync(HttpClient client, string dataApi, int rows, int agentProcessId, TimeSpan duration, TextWriter output)
+    {
+        var keys = Enumerable.Range(0, 1000).Select(i => $"{dataApi}product({1 + (int)((long)i * 7919 % rows)})?$select=name,price").ToArray();
+        await LoadGenerator.RunAsync("gateway", _ => GetAsync(client, keys[Random.Shared.Next(keys.Length)]), 4, TimeSpan.FromSeconds(5), TimeSpan.Zero);
+        output.WriteLine($"hold: gateway by key at 32 callers for {duration.TotalSeconds:N0} s; benchmark process {Environment.ProcessId}, agent process {agentProcessId}; load {Load()}");
+        var result = await LoadGenerator.RunAsync("gateway", _ => GetAsync(client, keys[Random.Shared.Next(keys.Length)]), 32, duration, TimeSpan.Zero);
+        output.WriteLine($"hold: {result}; load {Load()}");
     }
 
     private static async Task<bool> RunStreamingAsync(HttpClient client, string dataApi, AgentProcess agent, int rows, TextWriter output)
@@ -303,6 +320,42 @@ internal static class GatewayBenchmark
         var wall = Stopwatch.GetElapsedTime(started).TotalMicroseconds / iterations;
         cpu = (ThreadCpuMicroseconds() - cpu) / iterations;
         var lines = new List<string> { $"  breakdown agent: open the credential envelope (RSA-{key.KeySize} private key)   {cpu,9:N1} µs CPU  {wall,9:N1} µs wall" };
+
+        // The request message of a by-key query, written by the server and read by the agent on every request.
+        var message = new DataRequestMessage(Guid.NewGuid(),
+            new DataSourceDescriptor(Guid.NewGuid(), "bench", "postgresql", new DataSourceConnection("127.0.0.1", 5432, Database, null), envelope, DateTimeOffset.UtcNow),
+            "query", "product", "4242", new Dictionary<string, string> { ["$select"] = "name,price" }, "https://127.0.0.1:5001/environments/default/gateway/bench/api/data/v9.2/", null);
+        var reflection = new JsonSerializerOptions(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+        var reading = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        foreach (var (name, write, read) in new (string, Func<byte[]>, Func<byte[], DataRequestMessage?>)[]
+        {
+            ("reflection", () => JsonSerializer.SerializeToUtf8Bytes(message, reflection), b => JsonSerializer.Deserialize<DataRequestMessage>(b, reading)),
+            ("generated ", () => JsonSerializer.SerializeToUtf8Bytes(message, GatewayJson.Default.DataRequestMessage), b => JsonSerializer.Deserialize(b, GatewayJson.Default.DataRequestMessage)),
+        })
+        {
+            // Two seconds of warm-up, so that both are measured in fully optimized code (the generated code starts unoptimized).
+            var bytes = write();
+            var warm = Stopwatch.StartNew();
+            while (warm.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                read(write());
+            }
+
+            var writeCpu = ThreadCpuMicroseconds();
+            for (var i = 0; i < iterations * 10; i++)
+            {
+                write();
+            }
+
+            var readCpu = ThreadCpuMicroseconds();
+            for (var i = 0; i < iterations * 10; i++)
+            {
+                read(bytes);
+            }
+
+            var done = ThreadCpuMicroseconds();
+            lines.Add($"  breakdown request message JSON ({bytes.Length} bytes), {name}: server write {(readCpu - writeCpu) / (iterations * 10),6:N1} µs CPU, agent read {(done - readCpu) / (iterations * 10),6:N1} µs CPU");
+        }
 
         for (var i = 0; i < iterations / 10; i++)
         {
