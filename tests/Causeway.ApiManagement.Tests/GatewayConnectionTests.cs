@@ -7,6 +7,7 @@ using System.Text.Json;
 using Causeway.Gateway.Agent;
 using Causeway.Security;
 using Causeway.Server;
+using Causeway.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,8 +26,7 @@ public sealed class GatewayConnectionFixture : IAsyncLifetime
 
     private readonly TempFolder _folder = new("causeway-gwconn");
     private WebApplication _app = null!;
-    private Process _agent = null!;
-    private readonly StringBuilder _agentOutput = new();
+    private ProgramProcess _agent = null!;
 
     public PostgresServer Postgres { get; } = new();
 
@@ -44,16 +44,7 @@ public sealed class GatewayConnectionFixture : IAsyncLifetime
 
     public string SqlitePath => _folder.Combine("chinook.sqlite");
 
-    public string AgentOutput
-    {
-        get
-        {
-            lock (_agentOutput)
-            {
-                return _agentOutput.ToString();
-            }
-        }
-    }
+    public string AgentOutput => _agent.Output;
 
     private CertificateTrust _trust = null!;
 
@@ -149,13 +140,7 @@ public sealed class GatewayConnectionFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (!_agent.HasExited)
-        {
-            _agent.Kill(entireProcessTree: true);
-            await _agent.WaitForExitAsync();
-        }
-
-        _agent.Dispose();
+        await _agent.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await Postgres.DisposeAsync();
@@ -167,36 +152,12 @@ public sealed class GatewayConnectionFixture : IAsyncLifetime
     /// The agent from its own build folder (artifacts/bin/Causeway.Gateway.Agent/{configuration}/): the copy next to this
     /// test lacks assemblies that ASP.NET's shared framework gives the test but not a plain console program.
     /// </summary>
-    private Process StartAgent(string dataDir)
-    {
-        var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var program = Path.Combine(own.Parent!.Parent!.FullName, "Causeway.Gateway.Agent", own.Name, "causeway-gateway.dll");
-        Assert.True(File.Exists(program), $"The agent is not built at {program}.");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { program, "run", "--data-dir", dataDir, "--recovery-key", RecoveryKey })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment.Remove("CAUSEWAY_GATEWAY_RECOVERY_KEY");
-        var process = Process.Start(start)!;
-        void Append(string? line)
-        {
-            if (line is not null)
+    private ProgramProcess StartAgent(string dataDir) =>
+        ProgramProcess.Start(ProgramProcess.Locate("Causeway.Gateway.Agent", "causeway-gateway.dll"), ["run", "--data-dir", dataDir, "--recovery-key", RecoveryKey],
+            new Dictionary<string, string?>
             {
-                lock (_agentOutput)
-                {
-                    _agentOutput.AppendLine(line);
-                }
-            }
-        }
-
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+                [AgentApp.RecoveryKeyVariable] = null,
+            });
 }
 
 /// <summary>Keeps every log line of the server, with exceptions, to look for secrets in it.</summary>

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Causeway.Gateway.Agent;
 using Causeway.Security;
+using Causeway.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -27,8 +28,7 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
     public const int MaxMessageSize = 65536;
 
     private readonly TempFolder _folder = new("causeway-gwhttp");
-    private readonly StringBuilder _agentOutput = new();
-    private Process _agent = null!;
+    private ProgramProcess _agent = null!;
 
     public TestBackend Backend { get; private set; } = null!;
 
@@ -48,16 +48,7 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
 
     public string CorpWiki { get; private set; } = null!;
 
-    public string AgentOutput
-    {
-        get
-        {
-            lock (_agentOutput)
-            {
-                return _agentOutput.ToString();
-            }
-        }
-    }
+    public string AgentOutput => _agent.Output;
 
     public async Task InitializeAsync()
     {
@@ -125,13 +116,7 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (!_agent.HasExited)
-        {
-            _agent.Kill(entireProcessTree: true);
-            await _agent.WaitForExitAsync();
-        }
-
-        _agent.Dispose();
+        await _agent.DisposeAsync();
         Admin.Dispose();
         await Host.DisposeAsync();
         await Backend.DisposeAsync();
@@ -247,37 +232,13 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
     }
 
     /// <summary>The agent from its own build folder, as in <see cref="GatewayConnectionFixture"/>, with an allow list of one host.</summary>
-    private Process StartAgent(string dataDir)
-    {
-        var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var program = Path.Combine(own.Parent!.Parent!.FullName, "Causeway.Gateway.Agent", own.Name, "causeway-gateway.dll");
-        Assert.True(File.Exists(program), $"The agent is not built at {program}.");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { program, "run", "--data-dir", dataDir, "--recovery-key", RecoveryKey })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment.Remove("CAUSEWAY_GATEWAY_RECOVERY_KEY");
-        start.Environment["CAUSEWAY_GATEWAY_HTTP_ALLOWED_HOSTS"] = "127.0.0.1";
-        var process = Process.Start(start)!;
-        void Append(string? line)
-        {
-            if (line is not null)
+    private ProgramProcess StartAgent(string dataDir) =>
+        ProgramProcess.Start(ProgramProcess.Locate("Causeway.Gateway.Agent", "causeway-gateway.dll"), ["run", "--data-dir", dataDir, "--recovery-key", RecoveryKey],
+            new Dictionary<string, string?>
             {
-                lock (_agentOutput)
-                {
-                    _agentOutput.AppendLine(line);
-                }
-            }
-        }
-
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+                [AgentApp.RecoveryKeyVariable] = null,
+                ["CAUSEWAY_GATEWAY_HTTP_ALLOWED_HOSTS"] = "127.0.0.1",
+            });
 }
 
 /// <summary>
