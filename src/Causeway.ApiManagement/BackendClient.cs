@@ -10,7 +10,8 @@ namespace Causeway.ApiManagement;
 internal sealed class BackendClient : IDisposable
 {
     private readonly HttpMessageInvoker _invoker;
-    private readonly Dictionary<string, Uri> _overrides;
+    // Host name → the override's scheme, authority and base path, ready to prefix a request's path and query.
+    private readonly Dictionary<string, string> _overrides;
 
     public BackendClient(IOptions<ApiManagementOptions> options)
     {
@@ -26,19 +27,21 @@ internal sealed class BackendClient : IDisposable
             UseProxy = false,
             AutomaticDecompression = System.Net.DecompressionMethods.None,
         }, disposeHandler: true);
-        _overrides = o.BackendOverrides.ToDictionary(p => p.Key.Split(':')[0], p => new Uri(p.Value.TrimEnd('/') + "/"), StringComparer.OrdinalIgnoreCase);
+        _overrides = o.BackendOverrides.ToDictionary(p => p.Key.Split(':')[0], p => Prefix(new Uri(p.Value.TrimEnd('/') + "/")), StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>The URI to connect to and the Host header to send (the original authority when overridden, else null).</summary>
     public (Uri Target, string? Host) Resolve(Uri uri)
     {
-        if (!_overrides.TryGetValue(uri.Host, out var target))
+        if (!_overrides.TryGetValue(uri.Host, out var prefix))
         {
             return (uri, null);
         }
 
-        return (new Uri($"{target.Scheme}://{target.Authority}{target.AbsolutePath.TrimEnd('/')}{uri.PathAndQuery}"), uri.Authority);
+        return (new Uri(prefix + uri.PathAndQuery), uri.Authority);
     }
+
+    private static string Prefix(Uri target) => $"{target.Scheme}://{target.Authority}{target.AbsolutePath.TrimEnd('/')}";
 
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         _invoker.SendAsync(request, cancellationToken);
