@@ -199,7 +199,7 @@ internal sealed partial class ApimRuntime(
 
         if (connector.IsServedByScript(match.Operation))
         {
-            _scripts ??= new ScriptCalls(this, backend, _options, logger);
+            _scripts ??= new ScriptCalls(this, backend, oauth, _options, logger);
             await _scripts.HandleAsync(context, connector, connection, policy, secrets, outcome, ct);
             return;
         }

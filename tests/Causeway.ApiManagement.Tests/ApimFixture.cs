@@ -49,6 +49,7 @@ public sealed class ApimFixture : IAsyncLifetime
         {
             ("deepl", TestConnectors.Carried("DeepL")), ("jira", TestConnectors.Carried("JIRA")), ("alisqi", TestConnectors.Carried("AlisQI")),
             ("widgets", TestConnectors.Widgets()), ("open", TestConnectors.Open()), ("tasks", TestConnectors.OAuth(Backend.BaseUrl)),
+            ("scripted-tasks", TestConnectors.OAuth(Backend.BaseUrl, TestConnectors.ForwardingScript)),
         })
         {
             var response = await Admin.PostAsJsonAsync("/api/v1/connectors", body);

@@ -10,11 +10,11 @@ public sealed class OAuthTests(ApimFixture fixture)
 {
     private static string Id(JsonElement connection) => connection.GetProperty("id").GetString()!;
 
-    private async Task<JsonElement> SignInAsync()
+    private async Task<JsonElement> SignInAsync(string connector = "tasks")
     {
         var connection = await fixture.ConnectAsync(fixture.Admin, new
         {
-            connector = fixture.Names["tasks"],
+            connector = fixture.Names[connector],
             oauth = new { clientSecret = FakeOAuthServer.ClientSecret },
         });
         Assert.Equal("Unauthenticated", connection.GetProperty("status").GetString());
@@ -70,6 +70,26 @@ public sealed class OAuthTests(ApimFixture fixture)
         Assert.Equal(["refresh_token"], fixture.OAuth.Grants.ToArray());
         var calls = fixture.Backend.Received.ToArray();
         Assert.Equal(2, calls.Length);
+        Assert.NotEqual(calls[0].Header("Authorization"), calls[1].Header("Authorization"));
+    }
+
+    [Fact]
+    public async Task ExpiredAccessToken_RequestSentByCustomCode_RefreshedOnceAndSentAgain()
+    {
+        var connection = await SignInAsync("scripted-tasks");
+        fixture.Backend.Respond = context => fixture.OAuth.Authorized(context) ? TestBackend.Ok(context) : Unauthorized(context);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.GetAsync($"/apim/{fixture.Names["scripted-tasks"]}/{Id(connection)}/tasks")).StatusCode);
+        fixture.Backend.Received.Clear();
+        fixture.OAuth.Grants.Clear();
+        fixture.OAuth.ExpireAccessTokens();
+
+        var response = await fixture.Admin.GetAsync($"/apim/{fixture.Names["scripted-tasks"]}/{Id(connection)}/tasks");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["refresh_token"], fixture.OAuth.Grants.ToArray());
+        var calls = fixture.Backend.Received.ToArray();
+        Assert.Equal(2, calls.Length);
+        Assert.Equal("/v1/tasks", calls[1].Target);
         Assert.NotEqual(calls[0].Header("Authorization"), calls[1].Header("Authorization"));
     }
 

@@ -63,10 +63,10 @@ internal static class TestConnectors
         """, """{ "properties": { "connectionParameters": {}, "publisher": "Contoso", "policyTemplateInstances": [] } }""");
 
     /// <summary>OAuth 2.0 against <see cref="FakeOAuthServer"/>, with an updatenextlink response policy.</summary>
-    public static object OAuth(string oauthBase) => Body($$"""
+    public static object OAuth(string oauthBase, string? script = null) => Body($$"""
         {
           "swagger": "2.0",
-          "info": { "title": "Tasks", "version": "1.0" },
+          "info": { "title": "{{(script is null ? "Tasks" : "Scripted Tasks")}}", "version": "1.0" },
           "host": "tasks.example.test",
           "basePath": "/v1",
           "schemes": ["https"],
@@ -87,12 +87,20 @@ internal static class TestConnectors
             ]
           }
         }
-        """);
+        """, script);
 
-    private static object Body(string definition, string properties) => new
+    /// <summary>Custom code that sends the prepared request as it is and returns the backend's answer.</summary>
+    public const string ForwardingScript = """
+        public class Script : ScriptBase
+        {
+            public override Task<HttpResponseMessage> ExecuteAsync() => Context.SendAsync(Context.Request, CancellationToken);
+        }
+        """;
+
+    private static object Body(string definition, string properties, string? script = null) => new
     {
         apiDefinition = JsonNode.Parse(definition),
         apiProperties = JsonNode.Parse(properties),
-        script = (string?)null,
+        script,
     };
 }

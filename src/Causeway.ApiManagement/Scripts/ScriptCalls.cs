@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Causeway.Connectors;
@@ -15,9 +16,11 @@ namespace Causeway.ApiManagement;
 /// what the script sends goes through the shared backend client (overrides, time-outs, retries when idempotent); the
 /// script's answer passes through the response policies to the caller. A script past
 /// <see cref="ApiManagementOptions.ScriptTimeoutSeconds"/> answers 504; a script that throws answers 502 with the
-/// exception's type and message (connection secrets masked, no stack trace). One instance serves every call; thread-safe.
+/// exception's type and message (connection secrets masked, no stack trace). A request the script sends with the
+/// connection's OAuth token that the backend answers 401 gets one refresh of the token and is sent again, as plain calls
+/// are. One instance serves every call; thread-safe.
 /// </summary>
-internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient backend, ApiManagementOptions options, ILogger logger)
+internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient backend, OAuthTokens oauth, ApiManagementOptions options, ILogger logger)
 {
     private static readonly HashSet<string> IdempotentMethods = new(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"], StringComparer.OrdinalIgnoreCase);
 
@@ -32,7 +35,11 @@ internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient bac
         var frontend = $"{context.Request.Scheme}://{context.Request.Host}/apim/{connector.Name}/{connection.Id}";
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path + context.Request.QueryString;
         var scriptContext = new Context(this, policy.Operation.OperationId, context.TraceIdentifier, request,
-            new Uri($"{context.Request.Scheme}://{context.Request.Host}{raw}"), frontend, outcome, logger);
+            new Uri($"{context.Request.Scheme}://{context.Request.Host}{raw}"), frontend, outcome, logger)
+        {
+            Connection = connection,
+            Secrets = secrets,
+        };
 
         ScriptOutcome result;
         using (logger.BeginScope("connector {Connector} operation {Operation} correlation {CorrelationId}", connector.Name, policy.Operation.OperationId, context.TraceIdentifier))
@@ -155,6 +162,36 @@ internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient bac
         return copy;
     }
 
+    /// <summary>
+    /// After a 401 to a request carrying the connection's OAuth token: refreshes the token once per call and puts the new
+    /// one in the request's Authorization header. False when there is nothing to refresh or the refresh failed.
+    /// </summary>
+    private async Task<bool> RefreshAsync(Context context, HttpRequestMessage request, CancellationToken ct)
+    {
+        var old = context.Secrets.AccessToken;
+        if (context.Connection.OAuth is null || context.Outcome.Refreshed || string.IsNullOrEmpty(old)
+            || request.Headers.Authorization is not { Scheme: var scheme, Parameter: var token }
+            || !string.Equals(scheme, "Bearer", StringComparison.OrdinalIgnoreCase) || token != old)
+        {
+            return false;
+        }
+
+        context.Outcome.Refreshed = true;
+        try
+        {
+            context.Secrets = await oauth.EnsureAsync(context.Connection, context.Secrets, old, ct);
+        }
+        catch (OAuthException e)
+        {
+            context.Outcome.Failure = "refresh failed";
+            Log.RefreshFailed(logger, context.Connection.Id, e.Message);
+            return false;
+        }
+
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", context.Secrets.AccessToken);
+        return true;
+    }
+
     private static string Mask(string message, ConnectionSecrets secrets)
     {
         var values = secrets.Parameters.Values.Append(secrets.AccessToken).Append(secrets.RefreshToken).Append(secrets.ClientSecret);
@@ -181,6 +218,12 @@ internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient bac
 
         public ILogger Logger => logger;
 
+        public required ConnectionRecord Connection { get; init; }
+
+        public required ConnectionSecrets Secrets { get; set; }
+
+        public ApimRuntime.CallOutcome Outcome => outcome;
+
         public Uri CreateNotificationUri(string relativePath) =>
             new(frontend + "/" + (relativePath ?? "").TrimStart('/'));
 
@@ -188,6 +231,12 @@ internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient bac
         {
             var started = Stopwatch.GetTimestamp();
             var response = await calls.SendAsync(request, outcome, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.Unauthorized && await calls.RefreshAsync(this, request, cancellationToken))
+            {
+                response.Dispose();
+                response = await calls.SendAsync(request, outcome, cancellationToken);
+            }
+
             Log.ScriptSend(logger, request.Method.Method, request.RequestUri!.Authority, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return response;
         }
@@ -197,5 +246,8 @@ internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient bac
     {
         [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "custom code sent {Method} to {Authority} -> {Status} in {DurationMs:0.0} ms")]
         public static partial void ScriptSend(ILogger logger, string method, string authority, int status, double durationMs);
+
+        [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "apim connection {ConnectionId}: OAuth refresh after a 401 to custom code's request failed: {Reason}")]
+        public static partial void RefreshFailed(ILogger logger, Guid connectionId, string reason);
     }
 }
