@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Causeway.Bus;
@@ -32,6 +33,9 @@ public sealed class FaultTests : IAsyncLifetime
         var error = await Record.ExceptionAsync(async () =>
         {
             using var response = await client.GetAsync(url + "Track", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            // The status line has reached the client: only now does the member die, so this is the middle of the stream.
+            handler.StatusSeen.TrySetResult();
             await response.Content.ReadAsStringAsync();
         });
 
@@ -205,18 +209,31 @@ public sealed class FaultTests : IAsyncLifetime
     }
 
     /// <summary>Starts a large answer and then vanishes, as a killed agent would.</summary>
+    /// <summary>
+    /// Starts an answer, sends three chunks of it, waits until the client has the status line, then drops the connection.
+    /// (Dropped earlier, the loss can beat the head to the server, whose honest answer is then a 502, not a broken stream.)
+    /// </summary>
     private sealed class DyingHandler(WebSocket socket) : IBusHandler
     {
         private int _sent;
 
         public int Sent => Volatile.Read(ref _sent);
 
+        public TaskCompletionSource StatusSeen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public async Task HandleAsync(BusIncomingRequest request, IBusResponseWriter response, CancellationToken cancellationToken)
         {
             await response.StartAsync(200, BusNotices.Encode(new DataResponseHead("application/json", null)), cancellationToken);
             await response.Body.WriteAsync(System.Text.Encoding.UTF8.GetBytes("{\"value\":[" + new string(' ', 3 * WebSocketBusConnection.ChunkSize)), cancellationToken);
             Interlocked.Increment(ref _sent);
-            socket.Abort();
+            try
+            {
+                await StatusSeen.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+            finally
+            {
+                socket.Abort();
+            }
         }
     }
 }
