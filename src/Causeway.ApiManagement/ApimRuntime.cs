@@ -307,7 +307,7 @@ internal sealed partial class ApimRuntime(
     private async ValueTask<HttpResponseMessage> AttemptAsync(ApimRequest request, Uri uri, CallOutcome outcome, CancellationToken ct)
     {
         outcome.Attempts++;
-        using var message = ToMessage(request, uri);
+        using var message = ToBackendMessage(request, uri);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.BackendTimeoutSeconds));
         try
@@ -345,15 +345,25 @@ internal sealed partial class ApimRuntime(
         }
     }
 
-    private HttpRequestMessage ToMessage(ApimRequest request, Uri uri)
+    private HttpRequestMessage ToBackendMessage(ApimRequest request, Uri uri)
     {
         var (target, host) = backend.Resolve(uri);
-        var message = new HttpRequestMessage(HttpMethod.Parse(request.Method), target);
+        var message = ToMessage(request, target);
         if (host is not null)
         {
             message.Headers.Host = host;
         }
 
+        return message;
+    }
+
+    /// <summary>
+    /// A prepared backend request as a message to <paramref name="target"/>: its body (JSON or raw bytes) and headers,
+    /// without Host and Content-Length, which the sender sets.
+    /// </summary>
+    internal static HttpRequestMessage ToMessage(ApimRequest request, Uri target)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Parse(request.Method), target);
         if (request.Json is { } json)
         {
             message.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(json));

@@ -72,38 +72,7 @@ internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient bac
     }
 
     /// <summary>The prepared backend request as the script sees it: the backend's own URL (overrides apply when it is sent).</summary>
-    internal static HttpRequestMessage ToMessage(ApimRequest request)
-    {
-        var message = new HttpRequestMessage(HttpMethod.Parse(request.Method), request.ToUri());
-        if (request.Json is { } json)
-        {
-            message.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(json));
-        }
-        else if (request.RawBody is { } raw)
-        {
-            message.Content = new ReadOnlyMemoryContent(raw);
-        }
-
-        foreach (var (name, value) in request.Headers)
-        {
-            if (string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            if (!message.Headers.TryAddWithoutValidation(name, value))
-            {
-                message.Content?.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        if (request.Json is not null && message.Content!.Headers.ContentType is null)
-        {
-            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
-
-        return message;
-    }
+    internal static HttpRequestMessage ToMessage(ApimRequest request) => ApimRuntime.ToMessage(request, request.ToUri());
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, ApimRuntime.CallOutcome outcome, CancellationToken ct)
     {
