@@ -428,37 +428,8 @@ internal sealed partial class ApimRuntime(
             }
         }
 
-        policy.Response = answer;
-        try
+        if (await ResponseWriting.WriteHeadAsync(context, connections, logger, connector, connection, policy, answer, buffered, ct) is not null)
         {
-            PolicyPipeline.ApplyResponse(policy);
-        }
-        catch (PolicyException e)
-        {
-            Log.ResponsePolicyFailed(logger, connector.Name, policy.Operation.OperationId, e.Message);
-        }
-
-        if (policy.ConnectionUnauthenticated)
-        {
-            await connections.SetStatusAsync(connection, ConnectionStatus.Unauthenticated, $"the backend answered {answer.StatusCode}: sign in again", ct);
-        }
-
-        context.Response.StatusCode = answer.StatusCode;
-        byte[]? rewritten = buffered ? answer.Json is { } j ? JsonSerializer.SerializeToUtf8Bytes(j) : answer.RawBody?.ToArray() ?? [] : null;
-        foreach (var (name, value) in answer.Headers)
-        {
-            if (rewritten is not null && string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            context.Response.Headers.Append(name, value);
-        }
-
-        if (rewritten is not null)
-        {
-            context.Response.ContentLength = rewritten.Length;
-            await context.Response.Body.WriteAsync(rewritten, ct);
             return;
         }
 
@@ -607,7 +578,5 @@ internal sealed partial class ApimRuntime(
         [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "apim connection {ConnectionId}: OAuth refresh after a 401 failed: {Reason}")]
         public static partial void RefreshFailed(ILogger logger, Guid connectionId, string reason);
 
-        [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "apim {Connector} {Operation}: a response policy failed, answer passed through: {Reason}")]
-        public static partial void ResponsePolicyFailed(ILogger logger, string connector, string operation, string reason);
     }
 }

@@ -491,35 +491,8 @@ internal sealed partial class GatewayCalls(
                 return;
             }
 
-            policy.Response = answer;
-            try
+            if (await ResponseWriting.WriteHeadAsync(context, connections, logger, connector, connection, policy, answer, buffered, ct) is not null)
             {
-                PolicyPipeline.ApplyResponse(policy);
-            }
-            catch (PolicyException e)
-            {
-                Log.ResponsePolicyFailed(logger, connector.Name, policy.Operation.OperationId, e.Message);
-            }
-
-            if (policy.ConnectionUnauthenticated)
-            {
-                await connections.SetStatusAsync(connection, ConnectionStatus.Unauthenticated, $"the backend answered {answer.StatusCode}: sign in again", ct);
-            }
-
-            context.Response.StatusCode = answer.StatusCode;
-            var rewritten = buffered ? answer.Json is { } json ? JsonSerializer.SerializeToUtf8Bytes(json) : answer.RawBody?.ToArray() ?? [] : null;
-            foreach (var (name, value) in answer.Headers)
-            {
-                if (rewritten is null || !string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
-                {
-                    context.Response.Headers.Append(name, value);
-                }
-            }
-
-            if (rewritten is not null)
-            {
-                context.Response.ContentLength = rewritten.Length;
-                await context.Response.Body.WriteAsync(rewritten, ct);
                 return;
             }
 
@@ -837,7 +810,5 @@ internal sealed partial class GatewayCalls(
         [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "apim: an answer of gateway cluster {Cluster} was cut short: {Reason}")]
         public static partial void CutShort(ILogger logger, Guid cluster, string reason);
 
-        [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "apim {Connector} {Operation} through a gateway: a response policy failed, answer passed through: {Reason}")]
-        public static partial void ResponsePolicyFailed(ILogger logger, string connector, string operation, string reason);
     }
 }

@@ -213,10 +213,10 @@ internal sealed partial class ScriptCalls(ApimRuntime runtime, BackendClient bac
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "custom code sent {Method} to {Authority} -> {Status} in {DurationMs:0.0} ms")]
+        [LoggerMessage(EventId = 5020, Level = LogLevel.Debug, Message = "custom code sent {Method} to {Authority} -> {Status} in {DurationMs:0.0} ms")]
         public static partial void ScriptSend(ILogger logger, string method, string authority, int status, double durationMs);
 
-        [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "apim connection {ConnectionId}: OAuth refresh after a 401 to custom code's request failed: {Reason}")]
+        [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "apim connection {ConnectionId}: OAuth refresh after a 401 to custom code's request failed: {Reason}")]
         public static partial void RefreshFailed(ILogger logger, Guid connectionId, string reason);
     }
 }
