@@ -140,3 +140,46 @@ internal sealed class ChunkWriteStream(Func<ReadOnlyMemory<byte>, CancellationTo
 
     public override void SetLength(long value) => throw new NotSupportedException();
 }
+
+/// <summary>
+/// The head (status and head bytes) a handler started, held back on the answering side until its first chunk, its end
+/// or its error, so that a small answer travels as one message on either transport. Not thread-safe: one writer.
+/// </summary>
+internal sealed class HeldHead
+{
+    private bool _held;
+
+    /// <summary>True once the handler has started its answer.</summary>
+    public bool Started { get; private set; }
+
+    public int Status { get; private set; }
+
+    public byte[] Head { get; private set; } = [];
+
+    /// <summary>Keeps the head until <see cref="TryRelease"/>; an answer starts once.</summary>
+    public void Start(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
+    {
+        if (Started)
+        {
+            throw new InvalidOperationException("The response has already started.");
+        }
+
+        Started = true;
+        cancellationToken.ThrowIfCancellationRequested();
+        Status = status;
+        Head = head.ToArray();
+        _held = true;
+    }
+
+    /// <summary>True exactly once after <see cref="Start"/>: the caller now sends the head (alone or with the whole answer).</summary>
+    public bool TryRelease()
+    {
+        if (!_held)
+        {
+            return false;
+        }
+
+        _held = false;
+        return true;
+    }
+}

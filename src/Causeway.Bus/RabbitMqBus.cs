@@ -864,9 +864,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
     private sealed class Incoming : IBusResponseWriter, IDisposable
     {
         private readonly RabbitMqBusListener _listener;
-        private int _status;
-        private byte[] _head = [];
-        private bool _headHeld;
+        private readonly HeldHead _held = new();
 
         public Incoming(RabbitMqBusListener listener, Guid id, string replyTo, ulong deliveryTag, int generation, CancellationToken stop)
         {
@@ -891,7 +889,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
 
         public SemaphoreSlim Credit { get; } = new(WebSocketBusConnection.InitialCredit, WebSocketBusConnection.InitialCredit * 4);
 
-        public bool Started { get; private set; }
+        public bool Started => _held.Started;
 
         public ChunkWriteStream Stream { get; }
 
@@ -910,52 +908,42 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
 
         public Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
         {
-            if (Started)
-            {
-                throw new InvalidOperationException("The response has already started.");
-            }
-
-            Started = true;
-            cancellationToken.ThrowIfCancellationRequested();
-            _status = status;
-            _head = head.ToArray();
-            _headHeld = true;
+            _held.Start(status, head, cancellationToken);
             return Task.CompletedTask;
         }
 
         /// <summary>Publishes the head the handler started, if it is still held.</summary>
         public async Task SendHeadIfHeldAsync(CancellationToken cancellationToken)
         {
-            if (!_headHeld)
+            if (!_held.TryRelease())
             {
                 return;
             }
 
-            _headHeld = false;
             await _listener.PublishAsync(ReplyTo, new BasicProperties
             {
                 Type = RabbitMqBusTopology.Head,
                 CorrelationId = Id.ToString("N"),
-                Headers = new Dictionary<string, object?> { ["status"] = _status },
-            }, _head, cancellationToken);
+                Headers = new Dictionary<string, object?> { ["status"] = _held.Status },
+            }, _held.Head, cancellationToken);
         }
 
         /// <summary>Ends the answer: one <c>complete</c> message when nothing was sent yet, otherwise the last chunk and <c>end</c>.</summary>
         public async Task FinishAsync(CancellationToken cancellationToken)
         {
-            if (_headHeld)
+            if (_held.TryRelease())
             {
-                _headHeld = false;
+                var head = _held.Head;
                 var body = Stream.Pending;
-                var payload = new byte[_head.Length + body.Length];
-                _head.CopyTo(payload, 0);
-                body.CopyTo(payload.AsSpan(_head.Length));
+                var payload = new byte[head.Length + body.Length];
+                head.CopyTo(payload, 0);
+                body.CopyTo(payload.AsSpan(head.Length));
                 Stream.Clear();
                 await _listener.PublishAsync(ReplyTo, new BasicProperties
                 {
                     Type = RabbitMqBusTopology.Complete,
                     CorrelationId = Id.ToString("N"),
-                    Headers = new Dictionary<string, object?> { ["status"] = _status, ["head-length"] = _head.Length },
+                    Headers = new Dictionary<string, object?> { ["status"] = _held.Status, ["head-length"] = head.Length },
                 }, payload, cancellationToken);
                 return;
             }

@@ -524,9 +524,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     private sealed class IncomingCall : IBusResponseWriter, IDisposable
     {
         private readonly WebSocketBusConnection _connection;
-        private int _status;
-        private ReadOnlyMemory<byte> _head;
-        private bool _headHeld;
+        private readonly HeldHead _held = new();
 
         /// <summary>The caller sent a cancel for this request.</summary>
         public volatile bool CancelledByCaller;
@@ -545,7 +543,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         public SemaphoreSlim Credit { get; } = new(InitialCredit);
 
-        public bool Started { get; private set; }
+        public bool Started => _held.Started;
 
         public Exception? Failure { get; set; }
 
@@ -555,46 +553,37 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         public Task StartAsync(int status, ReadOnlyMemory<byte> head, CancellationToken cancellationToken)
         {
-            if (Started)
-            {
-                throw new InvalidOperationException("The response has already started.");
-            }
-
-            Started = true;
-            cancellationToken.ThrowIfCancellationRequested();
-            _status = status;
-            _head = head.ToArray();
-            _headHeld = true;
+            _held.Start(status, head, cancellationToken);
             return Task.CompletedTask;
         }
 
         /// <summary>Sends the head the handler started, if it is still held.</summary>
         public async Task SendHeadIfHeldAsync(CancellationToken cancellationToken)
         {
-            if (!_headHeld)
+            if (!_held.TryRelease())
             {
                 return;
             }
 
-            _headHeld = false;
-            var payload = new byte[4 + _head.Length];
-            BinaryPrimitives.WriteInt32BigEndian(payload, _status);
-            _head.Span.CopyTo(payload.AsSpan(4));
+            var head = _held.Head;
+            var payload = new byte[4 + head.Length];
+            BinaryPrimitives.WriteInt32BigEndian(payload, _held.Status);
+            head.CopyTo(payload.AsSpan(4));
             await _connection.SendFrameAsync(FrameType.Head, Id, payload, cancellationToken);
         }
 
         /// <summary>Ends the response: one Complete frame when nothing was sent yet, otherwise the last chunk and End.</summary>
         public async Task FinishAsync(CancellationToken cancellationToken)
         {
-            if (_headHeld)
+            if (_held.TryRelease())
             {
-                _headHeld = false;
+                var head = _held.Head;
                 var body = Stream.Pending;
-                var payload = new byte[8 + _head.Length + body.Length];
-                BinaryPrimitives.WriteInt32BigEndian(payload, _status);
-                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(4), _head.Length);
-                _head.Span.CopyTo(payload.AsSpan(8));
-                body.CopyTo(payload.AsSpan(8 + _head.Length));
+                var payload = new byte[8 + head.Length + body.Length];
+                BinaryPrimitives.WriteInt32BigEndian(payload, _held.Status);
+                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(4), head.Length);
+                head.CopyTo(payload.AsSpan(8));
+                body.CopyTo(payload.AsSpan(8 + head.Length));
                 Stream.Clear();
                 await _connection.SendFrameAsync(FrameType.Complete, Id, payload, cancellationToken);
                 return;
