@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Causeway.Gateway.Agent;
 using Causeway.Security;
 using Causeway.Testing;
@@ -124,24 +123,14 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
     }
 
     /// <summary>The real package, script included (it serves only FormatQuery).</summary>
-    private static object ConnectBridgePackage()
-    {
-        var folder = TestConnectors.Folder("Connect Bridge");
-        return new
-        {
-            apiDefinition = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "apiDefinition.swagger.json"))),
-            apiProperties = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "apiProperties.json"))),
-            script = File.ReadAllText(Path.Combine(folder, "script.csx")),
-        };
-    }
+    private static object ConnectBridgePackage() => TestConnectors.Carried("Connect Bridge", withScript: true);
 
     /// <summary>
     /// A file service inside the company network: API key header, the host from the connection (dynamichosturl), a request
     /// header policy and a response header policy; a gateway connection with a CustomConnector gatewaySetting.
     /// </summary>
-    private static object CorpFilesPackage() => new
-    {
-        apiDefinition = JsonNode.Parse("""
+    private static object CorpFilesPackage() => TestConnectors.Body(
+        """
             {
               "swagger": "2.0",
               "info": { "title": "Corp Files", "version": "1.0" },
@@ -161,8 +150,8 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
                 "/trickle": { "get": { "operationId": "Trickle", "responses": { "200": { "description": "ok" } } } }
               }
             }
-            """),
-        apiProperties = JsonNode.Parse("""
+            """,
+        """
             {
               "properties": {
                 "connectionParameters": {
@@ -179,14 +168,11 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
                 ]
               }
             }
-            """),
-        script = (string?)null,
-    };
+            """);
 
     /// <summary>Basic authentication: the user name in clear with the connection, the password sealed for the gateway.</summary>
-    private static object CorpWikiPackage() => new
-    {
-        apiDefinition = JsonNode.Parse("""
+    private static object CorpWikiPackage() => TestConnectors.Body(
+        """
             {
               "swagger": "2.0",
               "info": { "title": "Corp Wiki", "version": "1.0" },
@@ -198,8 +184,8 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
                 "/pages/{id}": { "get": { "operationId": "GetPage", "parameters": [ { "name": "id", "in": "path", "required": true, "type": "integer" } ], "responses": { "200": { "description": "ok" } } } }
               }
             }
-            """),
-        apiProperties = JsonNode.Parse("""
+            """,
+        """
             {
               "properties": {
                 "connectionParameters": {
@@ -211,9 +197,7 @@ public sealed class GatewayHttpFixture : IAsyncLifetime
                 "publisher": "Contoso"
               }
             }
-            """),
-        script = (string?)null,
-    };
+            """);
 
     /// <summary>A loopback port nothing listens on (taken from the system, then released).</summary>
     private static int ClosedPort()

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
 namespace Causeway.ApiManagement.Tests;
@@ -44,7 +43,7 @@ public sealed class ScriptFixture : IAsyncLifetime
         Admin = Host.Client(Host.AdminToken);
         var environments = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/environments");
         Environment = environments.EnumerateArray().First(e => e.GetProperty("type").GetString() == "default").GetProperty("id").GetGuid();
-        foreach (var (key, body) in new (string, object)[] { ("data8", WithScript("Data8")), ("signhost", WithScript("SignHost")), ("scripted", Scripted()) })
+        foreach (var (key, body) in new (string, object)[] { ("data8", TestConnectors.Carried("Data8", withScript: true)), ("signhost", TestConnectors.Carried("SignHost", withScript: true)), ("scripted", Scripted()) })
         {
             var response = await Admin.PostAsJsonAsync("/api/v1/connectors", body);
             Assert.True(response.StatusCode == HttpStatusCode.Created, $"importing {key}: {await response.Content.ReadAsStringAsync()}");
@@ -60,18 +59,9 @@ public sealed class ScriptFixture : IAsyncLifetime
         return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
     }
 
-    /// <summary>The REST body of a carried package, script included.</summary>
-    public static object WithScript(string name) => new
-    {
-        apiDefinition = JsonNode.Parse(File.ReadAllText(Path.Combine(TestConnectors.Folder(name), "apiDefinition.swagger.json"))),
-        apiProperties = JsonNode.Parse(File.ReadAllText(Path.Combine(TestConnectors.Folder(name), "apiProperties.json"))),
-        script = File.ReadAllText(Path.Combine(TestConnectors.Folder(name), "script.csx")),
-    };
-
     /// <summary>An API-key connector whose custom code loops, recurses, throws or forwards, by operation.</summary>
-    public static object Scripted(string? script = null) => new
-    {
-        apiDefinition = JsonNode.Parse("""
+    public static object Scripted(string? script = null) => TestConnectors.Body(
+        """
             {
               "swagger": "2.0",
               "info": { "title": "Scripted", "version": "1.0" },
@@ -85,11 +75,11 @@ public sealed class ScriptFixture : IAsyncLifetime
                 "/echo": { "get": { "operationId": "Echo", "responses": { "200": { "description": "ok" } } } }
               }
             }
-            """),
-        apiProperties = JsonNode.Parse("""
+            """,
+        """
             { "properties": { "connectionParameters": { "api_key": { "type": "securestring", "uiDefinition": { "displayName": "Key", "constraints": { "required": "true" } } } } } }
-            """),
-        script = script ?? """
+            """,
+        script ?? """
             public class Script : ScriptBase
             {
                 public override async Task<HttpResponseMessage> ExecuteAsync()
@@ -112,8 +102,7 @@ public sealed class ScriptFixture : IAsyncLifetime
                 // Not a tail call: the stack grows until the host's check stops it.
                 private int Depth(int depth) => Depth(depth + 1) + 1;
             }
-            """,
-    };
+            """);
 
     public async Task DisposeAsync()
     {

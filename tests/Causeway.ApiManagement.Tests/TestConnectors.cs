@@ -7,13 +7,11 @@ internal static class TestConnectors
 {
     public static string Folder(string name) => Path.Combine(AppContext.BaseDirectory, "packages", name);
 
-    /// <summary>The REST body of a carried package.</summary>
-    public static object Carried(string name) => new
-    {
-        apiDefinition = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder(name), "apiDefinition.swagger.json"))),
-        apiProperties = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder(name), "apiProperties.json"))),
-        script = (string?)null,
-    };
+    /// <summary>The REST body of a carried package; its script.csx too when <paramref name="withScript"/>.</summary>
+    public static object Carried(string name, bool withScript = false) => Body(
+        File.ReadAllText(Path.Combine(Folder(name), "apiDefinition.swagger.json")),
+        File.ReadAllText(Path.Combine(Folder(name), "apiProperties.json")),
+        withScript ? File.ReadAllText(Path.Combine(Folder(name), "script.csx")) : null);
 
     /// <summary>API key in the query, a request header from a connection parameter, a response header; the throttled connector.</summary>
     public static object Widgets() => Body("""
@@ -97,7 +95,8 @@ internal static class TestConnectors
         }
         """;
 
-    private static object Body(string definition, string properties, string? script = null) => new
+    /// <summary>The REST body of a package given as its two JSON texts and its script.</summary>
+    public static object Body(string definition, string properties, string? script = null) => new
     {
         apiDefinition = JsonNode.Parse(definition),
         apiProperties = JsonNode.Parse(properties),
