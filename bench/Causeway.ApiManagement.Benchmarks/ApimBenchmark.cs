@@ -158,6 +158,25 @@ internal static class ApimBenchmark
             case "me":
                 result = await LoadAsync("Causeway GET /api/v1/me (HTTPS)", causeway, "/api/v1/me", concurrency, seconds);
                 break;
+            case "live":
+                result = await LoadAsync("Causeway GET /health/live, no authentication (HTTPS)", causeway, "/health/live", concurrency, seconds);
+                break;
+            case "hello":
+                await using (var bare = await BareProxy.StartAsync(null))
+                {
+                    using var viaBare = new HttpClient(Pooled(bare.CreateHandler())) { BaseAddress = new Uri(bare.Url) };
+                    result = await LoadAsync("bare Kestrel answering itself (HTTPS)", viaBare, "/api/items", concurrency, seconds);
+                }
+
+                break;
+            case "bare":
+                await using (var bare = await BareProxy.StartAsync(backend.Url))
+                {
+                    using var viaBare = new HttpClient(Pooled(bare.CreateHandler())) { BaseAddress = new Uri(bare.Url) };
+                    result = await LoadAsync("bare .NET proxy (HTTPS)", viaBare, "/api/items", concurrency, seconds);
+                }
+
+                break;
             case "nginx":
                 using (var nginx = await Nginx.StartAsync(work, backend.Url))
                 {
@@ -173,7 +192,7 @@ internal static class ApimBenchmark
 
                 break;
             default:
-                Console.Error.WriteLine($"--only takes direct, apim, me or nginx (not '{only}').");
+                Console.Error.WriteLine($"--only takes direct, apim, me, bare or nginx (not '{only}').");
                 return 2;
         }
 
@@ -204,7 +223,8 @@ internal static class ApimBenchmark
     /// CPU time per request of this process (the load, the backend and Causeway) plus nginx's processes for the nginx
     /// path: unlike req/s, it hardly moves with the other work on the machine.
     /// </param>
-    private sealed record Result(string Name, long Requests, double Seconds, double P50, double P99, long Errors, double CpuMicroseconds)
+    /// <param name="AllocatedBytes">Managed bytes allocated per request by this process (all three parties): exact, unlike time.</param>
+    private sealed record Result(string Name, long Requests, double Seconds, double P50, double P99, long Errors, double CpuMicroseconds, double AllocatedBytes)
     {
         public double Throughput => Requests / Seconds;
     }
@@ -251,6 +271,7 @@ internal static class ApimBenchmark
 
         var lists = Enumerable.Range(0, concurrency).Select(_ => new List<double>()).ToArray();
         var cpuBefore = OwnCpuTime() + (otherCpu?.Invoke() ?? TimeSpan.Zero);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();
         long[] errors;
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
@@ -260,11 +281,12 @@ internal static class ApimBenchmark
 
         watch.Stop();
         var cpu = OwnCpuTime() + (otherCpu?.Invoke() ?? TimeSpan.Zero) - cpuBefore;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var all = lists.SelectMany(l => l).Order().ToArray();
         double P(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
         var result = new Result(name, all.Length, watch.Elapsed.TotalSeconds, P(0.5), P(0.99), errors.Sum(),
-            all.Length == 0 ? double.NaN : cpu.TotalMicroseconds / all.Length);
-        Console.WriteLine($"{name}: {result.Throughput:N0} req/s, p50 {result.P50:N3} ms, p99 {result.P99:N3} ms, CPU {result.CpuMicroseconds:N0} µs/request, errors {result.Errors}");
+            all.Length == 0 ? double.NaN : cpu.TotalMicroseconds / all.Length, all.Length == 0 ? double.NaN : (double)allocated / all.Length);
+        Console.WriteLine($"{name}: {result.Throughput:N0} req/s, p50 {result.P50:N3} ms, p99 {result.P99:N3} ms, CPU {result.CpuMicroseconds:N0} µs/request, allocated {result.AllocatedBytes:N0} B/request, errors {result.Errors}");
         return result;
     }
 
@@ -273,11 +295,11 @@ internal static class ApimBenchmark
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Small GET (`{{\"ok\":true}}`), {concurrency} concurrent closed-loop callers, {seconds} s each after a {_warmupSeconds} s warm-up, all on one machine ({Environment.ProcessorCount} logical CPUs shared by the load, the proxies and the backend).");
         sb.AppendLine();
-        sb.AppendLine("| Path | req/s | p50 ms | p99 ms | CPU µs/request | errors |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Path | req/s | p50 ms | p99 ms | CPU µs/request | allocated B/request | errors |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Throughput:N0} | {r.P50:N3} | {r.P99:N3} | {r.CpuMicroseconds:N0} | {r.Errors} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Throughput:N0} | {r.P50:N3} | {r.P99:N3} | {r.CpuMicroseconds:N0} | {r.AllocatedBytes:N0} | {r.Errors} |");
         }
 
         sb.AppendLine();
