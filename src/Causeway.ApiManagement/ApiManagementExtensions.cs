@@ -53,8 +53,18 @@ public static class ApiManagementExtensions
     }
 
     /// <summary>
-    /// Maps <c>ANY /apim/{connector}/{connectionId}/{*path}</c> (bearer token required) and the OAuth redirect endpoint
-    /// <see cref="OAuthCallbackPath"/>. Creates the master key file now if it does not exist yet.
+    /// Answers <c>ANY /apim/{connector}/{connectionId}/{*path}</c> (bearer token required) ahead of the general pipeline
+    /// (see <see cref="ApimDataPlane"/>); place it before routing and authentication.
+    /// </summary>
+    public static IApplicationBuilder UseApiManagementDataPlane(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return ApimDataPlane.Use(app);
+    }
+
+    /// <summary>
+    /// Maps the OAuth redirect endpoint <see cref="OAuthCallbackPath"/>. Creates the master key file now if it does not
+    /// exist yet.
     /// </summary>
     public static IEndpointRouteBuilder MapApiManagement(this IEndpointRouteBuilder endpoints)
     {
@@ -96,10 +106,6 @@ public static class ApiManagementExtensions
             return Results.Ok(new { connection.Id, Status = ConnectionStatus.Connected });
         }).AllowAnonymous().ExcludeFromDescription();
 
-        endpoints.Map("/apim/{connector}/{connectionId:guid}/{**path}", (string connector, Guid connectionId, HttpContext context) =>
-                context.RequestServices.GetRequiredService<ApimRuntime>().HandleAsync(context, connector, connectionId))
-            .RequireAuthorization(PlatformExtensions.AuthenticatedPolicy)
-            .ExcludeFromDescription();
         return endpoints;
     }
 

@@ -108,6 +108,10 @@ public static class CausewayServer
         builder.Logging.ClearProviders();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
+        // Hosting's own category logs only request start and finish (Information), which the rule above drops anyway; while
+        // it is enabled at all, hosting still makes an activity and a log scope for every request.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
         {
@@ -196,6 +200,9 @@ public static class CausewayServer
             relay.UseEndpoints(endpoints => endpoints.MapRelay());
         });
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<IOptions<RelayOptions>>().Value.PublicPort = bound.RelayPort);
+
+        // The /apim data plane answers before routing and the management API's middleware.
+        app.UseApiManagementDataPlane();
         app.UseRouting();
         app.UseCausewayProblemDetails();
         app.UseCausewayStatusCodePages();

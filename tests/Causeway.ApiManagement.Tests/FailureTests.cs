@@ -37,14 +37,53 @@ public sealed class FailureTests(ApimFixture fixture)
     }
 
     [Fact]
-    public async Task Call_NoBearerToken_401()
+    public async Task Call_NoOrBadBearerToken_401SayingWhyAndBackendNotCalled()
     {
         var connection = await fixture.WidgetsConnectionAsync();
+        var calls = 0;
+        fixture.Backend.Respond = context =>
+        {
+            Interlocked.Increment(ref calls);
+            return TestBackend.Ok(context);
+        };
         using var anonymous = fixture.Host.Client(null);
+        using var forged = fixture.Host.Client("cwt_forged");
+        using var basic = fixture.Host.Client(null);
+        basic.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", "YWRtaW46YWRtaW4=");
 
-        var response = await anonymous.GetAsync($"/apim/widgets/{Id(connection)}/widgets");
+        var none = await anonymous.GetAsync($"/apim/widgets/{Id(connection)}/widgets");
+        var unknown = await forged.GetAsync($"/apim/widgets/{Id(connection)}/widgets");
+        var wrongScheme = await basic.GetAsync($"/apim/widgets/{Id(connection)}/widgets");
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        foreach (var response in new[] { none, unknown, wrongScheme })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        }
+
+        Assert.Equal("A bearer token is required (Authorization: Bearer <token>).", await DetailAsync(none));
+        Assert.Equal("The bearer token is not valid.", await DetailAsync(unknown));
+        Assert.Equal("The Authorization header must be 'Bearer <token>'.", await DetailAsync(wrongScheme));
+        Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public async Task Call_PathThatIsNotACall_404FromThePlatform()
+    {
+        var connection = await fixture.WidgetsConnectionAsync();
+
+        var notAGuid = await fixture.Admin.GetAsync("/apim/widgets/not-a-connection/widgets");
+        var noConnection = await fixture.Admin.GetAsync("/apim/widgets");
+        var call = await fixture.Admin.GetAsync($"/apim/widgets/{Id(connection)}");
+
+        Assert.Equal(HttpStatusCode.NotFound, notAGuid.StatusCode);
+        Assert.Equal("There is no such resource or endpoint.", await DetailAsync(notAGuid));
+        Assert.Equal(HttpStatusCode.NotFound, noConnection.StatusCode);
+        Assert.Equal("There is no such resource or endpoint.", await DetailAsync(noConnection));
+
+        // A call with an empty operation path reaches the runtime, which says the connector has no such operation.
+        Assert.Equal(HttpStatusCode.NotFound, call.StatusCode);
+        Assert.Contains("has no operation for GET /", await DetailAsync(call), StringComparison.Ordinal);
     }
 
     [Fact]

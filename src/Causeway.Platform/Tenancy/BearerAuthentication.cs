@@ -21,40 +21,17 @@ internal sealed class BearerAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header))
-        {
-            return AuthenticateResult.NoResult();
-        }
-
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
-        {
-            return Fail("The Authorization header must be 'Bearer <token>'.");
-        }
-
-        var (caller, rejection) = await tenants.AuthenticateAsync(header[7..].Trim(), Context.RequestAborted);
+        var (caller, failure) = await BearerTokens.AuthenticateAsync(Context, tenants);
         if (caller is null)
         {
-            return Fail(rejection switch
-            {
-                TokenRejection.Expired => "The bearer token has expired.",
-                TokenRejection.Revoked => "The bearer token has been revoked.",
-                _ => "The bearer token is not valid.",
-            });
+            return failure is null ? AuthenticateResult.NoResult() : Fail(failure);
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(CallerClaims.From(caller), SchemeName));
-        CallerClaims.Remember(Context, principal, caller);
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(Context.User, SchemeName));
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var detail = Context.Items[FailureKey] as string ?? "A bearer token is required (Authorization: Bearer <token>).";
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
-        await Results.Problem(detail: detail, statusCode: 401, title: "Unauthorized").ExecuteAsync(Context);
-    }
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        BearerTokens.ChallengeAsync(Context, Context.Items[FailureKey] as string);
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
@@ -66,6 +43,56 @@ internal sealed class BearerAuthenticationHandler(
     {
         Context.Items[FailureKey] = reason;
         return AuthenticateResult.Fail(reason);
+    }
+}
+
+/// <summary>
+/// The bearer check itself, shared by the authentication handler and by request lanes that answer ahead of the general
+/// pipeline (the /apim data plane): the same tokens, the same failures, the same 401.
+/// </summary>
+public static class BearerTokens
+{
+    /// <summary>
+    /// Authenticates the request's <c>Authorization: Bearer</c> header. On success the request's user is the caller's
+    /// principal (so <see cref="CallerClaims.GetCaller"/> works); otherwise the failure says why, or is null when the
+    /// request carries no Authorization header at all.
+    /// </summary>
+    public static async ValueTask<(Caller? Caller, string? Failure)> AuthenticateAsync(HttpContext context, TenantStore tenants)
+    {
+        string? header = context.Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return (null, null);
+        }
+
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+        {
+            return (null, "The Authorization header must be 'Bearer <token>'.");
+        }
+
+        var (caller, rejection) = await tenants.AuthenticateAsync(header[7..].Trim(), context.RequestAborted);
+        if (caller is null)
+        {
+            return (null, rejection switch
+            {
+                TokenRejection.Expired => "The bearer token has expired.",
+                TokenRejection.Revoked => "The bearer token has been revoked.",
+                _ => "The bearer token is not valid.",
+            });
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(CallerClaims.From(caller), BearerAuthenticationHandler.SchemeName));
+        context.User = principal;
+        CallerClaims.Remember(context, principal, caller);
+        return (caller, null);
+    }
+
+    /// <summary>The 401 answer: <c>WWW-Authenticate: Bearer</c> and problem details saying what is wrong (never the token).</summary>
+    public static async Task ChallengeAsync(HttpContext context, string? failure)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(detail: failure ?? "A bearer token is required (Authorization: Bearer <token>).", statusCode: 401, title: "Unauthorized").ExecuteAsync(context);
     }
 }
 
