@@ -36,12 +36,6 @@ internal sealed partial class ApimRuntime(
         ["Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE", "Trailer", "Upgrade", "Proxy-Authenticate", "Proxy-Authorization"],
         StringComparer.OrdinalIgnoreCase);
 
-    // Policies that only touch the URL or headers; any other template needs the body as JSON.
-    private static readonly HashSet<string> NonBodyPolicies = new(
-        [PolicyTemplateIds.SetHeader, PolicyTemplateIds.SetQueryParameter, PolicyTemplateIds.DynamicHostUrl, PolicyTemplateIds.DynamicSubdomain,
-         PolicyTemplateIds.RouteRequestToEndpoint, PolicyTemplateIds.SetValueFromUrl, PolicyTemplateIds.PollingTrigger,
-         PolicyTemplateIds.SetConnectionStatusToUnauthenticated], StringComparer.Ordinal);
-
     // The throttle keeps a window per connection; forgetting idle ones now and then bounds its memory.
     private const int PruneEvery = 10_000;
 
@@ -152,7 +146,7 @@ internal sealed partial class ApimRuntime(
         }
 
         JsonNode? json = null;
-        if (body is { Length: > 0 } && Applies(connector, match.Operation, PolicySection.Request) && IsJson(context.Request.ContentType))
+        if (body is { Length: > 0 } && PolicyPipeline.ReadsBody(connector, match.Operation, PolicySection.Request) && IsJson(context.Request.ContentType))
         {
             try
             {
@@ -397,19 +391,11 @@ internal sealed partial class ApimRuntime(
     internal async Task WriteResponseAsync(HttpContext context, ConnectorDefinition connector, ConnectionRecord connection, PolicyContext policy, HttpResponseMessage response, CancellationToken ct)
     {
         var answer = new ApimResponse { StatusCode = (int)response.StatusCode };
-        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
-        {
-            if (!HopByHop.Contains(name))
-            {
-                foreach (var v in values)
-                {
-                    answer.Headers.Add(name, v);
-                }
-            }
-        }
+        CopyHeaders(response.Headers.NonValidated, answer.Headers);
+        CopyHeaders(response.Content.Headers.NonValidated, answer.Headers);
 
         var buffered = false;
-        if (Applies(connector, policy.Operation, PolicySection.Response) && IsJson(response.Content.Headers.ContentType?.MediaType)
+        if (PolicyPipeline.ReadsBody(connector, policy.Operation, PolicySection.Response) && IsJson(response.Content.Headers.ContentType?.MediaType)
             && response.Content.Headers.ContentLength is null or > 0 && (response.Content.Headers.ContentLength ?? 0) <= _options.MaxBufferedResponseBytes)
         {
             var bytes = await ReadLimitedAsync(await response.Content.ReadAsStreamAsync(ct), _options.MaxBufferedResponseBytes, ct);
@@ -435,6 +421,21 @@ internal sealed partial class ApimRuntime(
 
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
         await stream.CopyToAsync(context.Response.Body, ct);
+    }
+
+    // The backend's headers as it sent them (not parsed and re-serialised), less the hop-by-hop ones.
+    private static void CopyHeaders(System.Net.Http.Headers.HttpHeadersNonValidated headers, NameValueList into)
+    {
+        foreach (var (name, values) in headers)
+        {
+            if (!HopByHop.Contains(name))
+            {
+                foreach (var v in values)
+                {
+                    into.Add(name, v);
+                }
+            }
+        }
     }
 
     private async Task<byte[]?> ReadBodyAsync(HttpContext context, CancellationToken ct)
@@ -484,9 +485,6 @@ internal sealed partial class ApimRuntime(
 
         return false;
     }
-
-    private static bool Applies(ConnectorDefinition connector, ConnectorOperation operation, PolicySection section) =>
-        connector.PoliciesFor(operation, section).Any(p => !NonBodyPolicies.Contains(p.TemplateId));
 
     private static bool IsJson(string? contentType) =>
         contentType is not null && contentType.Contains("json", StringComparison.OrdinalIgnoreCase);

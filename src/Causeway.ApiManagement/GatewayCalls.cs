@@ -47,12 +47,6 @@ internal sealed partial class GatewayCalls(
 
     private static readonly HashSet<string> IdempotentMethods = new(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"], StringComparer.OrdinalIgnoreCase);
 
-    // Policies that only touch the URL or headers; any other template needs the body as JSON (as on the cloud path).
-    private static readonly HashSet<string> NonBodyPolicies = new(
-        [PolicyTemplateIds.SetHeader, PolicyTemplateIds.SetQueryParameter, PolicyTemplateIds.DynamicHostUrl, PolicyTemplateIds.DynamicSubdomain,
-         PolicyTemplateIds.RouteRequestToEndpoint, PolicyTemplateIds.SetValueFromUrl, PolicyTemplateIds.PollingTrigger,
-         PolicyTemplateIds.SetConnectionStatusToUnauthenticated], StringComparer.Ordinal);
-
     public static bool IsSqlGateway(ConnectorDefinition connector) =>
         connector.IsBuiltIn && string.Equals(connector.Name, BuiltInConnectors.SqlGatewayName, StringComparison.Ordinal);
 
@@ -272,7 +266,7 @@ internal sealed partial class GatewayCalls(
         }
 
         System.Text.Json.Nodes.JsonNode? json = null;
-        if (body is { Length: > 0 } && BodyPoliciesApply(connector, match.Operation, PolicySection.Request) && IsJson(context.Request.ContentType))
+        if (body is { Length: > 0 } && PolicyPipeline.ReadsBody(connector, match.Operation, PolicySection.Request) && IsJson(context.Request.ContentType))
         {
             try
             {
@@ -462,7 +456,7 @@ internal sealed partial class GatewayCalls(
             var buffered = false;
             try
             {
-                if (BodyPoliciesApply(connector, policy.Operation, PolicySection.Response) && IsJson(answer.Headers["Content-Type"]) && length is null or > 0 && (length ?? 0) <= limit)
+                if (PolicyPipeline.ReadsBody(connector, policy.Operation, PolicySection.Response) && IsJson(answer.Headers["Content-Type"]) && length is null or > 0 && (length ?? 0) <= limit)
                 {
                     var (bytes, complete) = await ReadUpToAsync(response.Body, limit, ct);
                     if (complete)
@@ -532,9 +526,6 @@ internal sealed partial class GatewayCalls(
 
         return (buffer.ToArray(), true);
     }
-
-    private static bool BodyPoliciesApply(ConnectorDefinition connector, ConnectorOperation operation, PolicySection section) =>
-        connector.PoliciesFor(operation, section).Any(p => !NonBodyPolicies.Contains(p.TemplateId));
 
     private static bool IsJson(string? contentType) =>
         contentType is not null && contentType.Contains("json", StringComparison.OrdinalIgnoreCase);

@@ -142,13 +142,14 @@ public sealed class CorpusRuntimeTests(ITestOutputHelper output)
                     {
                         PathParameters = result.Match.PathParameters,
                         FrontendBaseUri = new Uri("https://causeway.example/apim/x/c1"),
+                        Trace = [],
                         SideRequests = (_, _) => Task.FromResult(new ApimResponse { Json = System.Text.Json.Nodes.JsonNode.Parse("""{"access_token":"a","@odata.etag":"e"}""") }),
                     };
                     await PolicyPipeline.ApplyRequestAsync(context);
                     _ = request.ToUri();
                     context.Response = new ApimResponse { Json = System.Text.Json.Nodes.JsonNode.Parse("""{"value":[],"nextLink":"/p2"}""") };
                     PolicyPipeline.ApplyResponse(context);
-                    policiesRun += context.Trace.Count;
+                    policiesRun += context.Trace!.Count;
                 }
                 catch (Exception e) when (e is PolicyException or CredentialException or UriFormatException)
                 {

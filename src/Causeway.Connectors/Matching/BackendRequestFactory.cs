@@ -45,7 +45,6 @@ public static class BackendRequestFactory
             request.Query.Add(k, v);
         }
 
-        var headerList = headers?.ToList() ?? [];
         foreach (var p in operation.Parameters)
         {
             switch (p.In)
@@ -54,8 +53,7 @@ public static class BackendRequestFactory
                     request.Query.Add(p.Name, Text(p.Default));
                     break;
                 case ParameterLocation.Header:
-                    var value = headerList.Where(h => string.Equals(h.Key, p.Name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault()
-                        ?? (p.Default is null ? null : Text(p.Default));
+                    var value = Find(headers, p.Name) ?? (p.Default is null ? null : Text(p.Default));
                     if (value is not null)
                     {
                         request.Headers.Set(p.Name, value);
@@ -65,15 +63,30 @@ public static class BackendRequestFactory
             }
         }
 
-        foreach (var name in new[] { "Accept", "Content-Type" })
+        foreach (var name in CopiedHeaders)
         {
-            if (!request.Headers.Contains(name) && headerList.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } h)
+            if (!request.Headers.Contains(name) && Find(headers, name) is { } value)
             {
-                request.Headers.Set(name, h.Value);
+                request.Headers.Set(name, value);
             }
         }
 
         return request;
+    }
+
+    private static readonly string[] CopiedHeaders = ["Accept", "Content-Type"];
+
+    private static string? Find(IEnumerable<KeyValuePair<string, string>>? headers, string name)
+    {
+        foreach (var (key, value) in headers ?? [])
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>scheme://host + basePath, or "" when the swagger has no host (a dynamichosturl policy must supply it).</summary>

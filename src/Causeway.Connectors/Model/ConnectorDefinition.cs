@@ -66,8 +66,20 @@ public sealed record ConnectorDefinition(
         Operations.FirstOrDefault(o => string.Equals(o.OperationId, operationId, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The policies that apply to <paramref name="operation"/> in <paramref name="section"/>, in declared order.</summary>
-    public IEnumerable<PolicyTemplateInstance> PoliciesFor(ConnectorOperation operation, PolicySection section) =>
-        Policies.Where(p => p.Section == section && p.AppliesTo(operation.OperationId));
+    public IReadOnlyList<PolicyTemplateInstance> PoliciesFor(ConnectorOperation operation, PolicySection section)
+    {
+        // Called several times on every call: a loop that allocates only when a policy applies.
+        List<PolicyTemplateInstance>? found = null;
+        foreach (var p in Policies)
+        {
+            if (p.Section == section && p.AppliesTo(operation.OperationId))
+            {
+                (found ??= []).Add(p);
+            }
+        }
+
+        return found ?? (IReadOnlyList<PolicyTemplateInstance>)[];
+    }
 }
 
 /// <summary>One operation (path + method) of a connector.</summary>

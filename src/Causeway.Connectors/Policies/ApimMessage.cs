@@ -18,10 +18,23 @@ public sealed class NameValueList(StringComparer comparer) : IEnumerable<KeyValu
     public int Count => _items.Count;
 
     /// <summary>The first value of <paramref name="name"/>, or null.</summary>
-    public string? this[string name] => _items.FirstOrDefault(i => Comparer.Equals(i.Key, name)).Value;
+    public string? this[string name] => IndexOf(name) is var i and >= 0 ? _items[i].Value : null;
 
     /// <summary>True when at least one pair has this name.</summary>
-    public bool Contains(string name) => _items.Any(i => Comparer.Equals(i.Key, name));
+    public bool Contains(string name) => IndexOf(name) >= 0;
+
+    private int IndexOf(string name)
+    {
+        for (var i = 0; i < _items.Count; i++)
+        {
+            if (Comparer.Equals(_items[i].Key, name))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>Every value of <paramref name="name"/>, in order.</summary>
     public IEnumerable<string> GetAll(string name) => _items.Where(i => Comparer.Equals(i.Key, name)).Select(i => i.Value);
@@ -29,8 +42,12 @@ public sealed class NameValueList(StringComparer comparer) : IEnumerable<KeyValu
     /// <summary>Replaces every value of <paramref name="name"/> with one, kept at the first one's position.</summary>
     public void Set(string name, string value)
     {
-        var index = _items.FindIndex(i => Comparer.Equals(i.Key, name));
-        Remove(name);
+        var index = IndexOf(name);
+        if (index >= 0)
+        {
+            Remove(name);
+        }
+
         var pair = new KeyValuePair<string, string>(name, value);
         if (index < 0 || index > _items.Count)
         {
@@ -49,7 +66,20 @@ public sealed class NameValueList(StringComparer comparer) : IEnumerable<KeyValu
     public void Clear() => _items.Clear();
 
     /// <summary>Removes every pair with this name; true when one was removed.</summary>
-    public bool Remove(string name) => _items.RemoveAll(i => Comparer.Equals(i.Key, name)) > 0;
+    public bool Remove(string name)
+    {
+        var removed = false;
+        for (var i = _items.Count - 1; i >= 0; i--)
+        {
+            if (Comparer.Equals(_items[i].Key, name))
+            {
+                _items.RemoveAt(i);
+                removed = true;
+            }
+        }
+
+        return removed;
+    }
 
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _items.GetEnumerator();

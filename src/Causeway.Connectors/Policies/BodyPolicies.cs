@@ -30,7 +30,7 @@ internal static class BodyPolicies
             context.Response!.Json = body;
         }
 
-        context.Trace.Add($"{policy.TemplateId}: {(changed ? "applied" : "nothing to change")}");
+        context.Trace?.Add($"{policy.TemplateId}: {(changed ? "applied" : "nothing to change")}");
     }
 
     private static JsonNode? Transform(PolicyTemplateInstance policy, JsonNode value)

@@ -77,8 +77,11 @@ public sealed class PolicyContext
     /// <summary>Set by setconnectionstatustounauthenticated: the server should mark the connection as needing sign-in again.</summary>
     public bool ConnectionUnauthenticated { get; set; }
 
-    /// <summary>What each applied policy did, in order (no values: safe to log).</summary>
-    public IList<string> Trace { get; } = [];
+    /// <summary>
+    /// What each applied policy did, in order (no values: safe to log), when given a list to fill; null (the default)
+    /// records nothing, so that calls do not pay for text no one reads.
+    /// </summary>
+    public IList<string>? Trace { get; init; }
 
     internal string? ConnectionValue(string name) => _connectionValues.TryGetValue(name, out var v) ? v : null;
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -24,21 +25,74 @@ internal static partial class PolicyExpressions
     [GeneratedRegex(@"\{(?<path>@(?:body|item)\(\)[^{}]*)\}", RegexOptions.IgnoreCase)]
     private static partial Regex BodyPlaceholder();
 
+    // A connector's templates are few and used on every call: each is split into literal text and inline functions once.
+    // Texts made at call time (setproperty values) pass through here too, so the memory stops growing at a bound.
+    private const int MaxParsedTemplates = 4096;
+    private static readonly ConcurrentDictionary<string, TemplatePart[]> Parsed = new(StringComparer.Ordinal);
+
+    /// <summary>Literal text (<see cref="Function"/> null) or one inline function with its name and default.</summary>
+    private readonly record struct TemplatePart(string Text, string? Function, string? Default);
+
     /// <summary>Substitutes every inline function in <paramref name="template"/>; a missing value without default becomes "".</summary>
     public static string Evaluate(string template, PolicyContext context, ApimRequest request)
     {
-        return InlineFunction().Replace(template, m =>
+        if (!template.Contains('@', StringComparison.Ordinal))
         {
-            var name = m.Groups["name"].Value;
-            var fallback = m.Groups["def"].Success ? m.Groups["def"].Value : "";
-            var value = m.Groups["fn"].Value.ToLowerInvariant() switch
+            return template;
+        }
+
+        if (!Parsed.TryGetValue(template, out var parts))
+        {
+            parts = Parse(template);
+            if (Parsed.Count < MaxParsedTemplates)
             {
-                "connectionparameters" => context.ConnectionValue(name),
-                "headers" => context.Header(request, name),
-                _ => request.Query[name],
-            };
-            return value ?? fallback;
-        });
+                Parsed.TryAdd(template, parts);
+            }
+        }
+
+        if (parts.Length == 1)
+        {
+            return Value(parts[0], context, request);
+        }
+
+        var text = new StringBuilder();
+        foreach (var part in parts)
+        {
+            text.Append(Value(part, context, request));
+        }
+
+        return text.ToString();
+    }
+
+    private static string Value(TemplatePart part, PolicyContext context, ApimRequest request) => part.Function switch
+    {
+        null => part.Text,
+        "connectionparameters" => context.ConnectionValue(part.Text),
+        "headers" => context.Header(request, part.Text),
+        _ => request.Query[part.Text],
+    } ?? part.Default ?? "";
+
+    private static TemplatePart[] Parse(string template)
+    {
+        var parts = new List<TemplatePart>();
+        var at = 0;
+        foreach (Match m in InlineFunction().Matches(template))
+        {
+            if (m.Index > at)
+            {
+                parts.Add(new(template[at..m.Index], null, null));
+            }
+
+            parts.Add(new(m.Groups["name"].Value, m.Groups["fn"].Value.ToLowerInvariant(), m.Groups["def"].Success ? m.Groups["def"].Value : null));
+            at = m.Index + m.Length;
+        }
+
+        if (at < template.Length || parts.Count == 0)
+        {
+            parts.Add(new(template[at..], null, null));
+        }
+
+        return [.. parts];
     }
 
     /// <summary>The inline functions a template uses, as (lower-case function, name) pairs.</summary>

@@ -11,6 +11,31 @@ namespace Causeway.Connectors;
 /// </summary>
 public static class PolicyPipeline
 {
+    // Templates that only touch the URL, headers or status; every other one works on the body as JSON.
+    private static readonly HashSet<string> NonBodyTemplates = new(
+        [PolicyTemplateIds.SetHeader, PolicyTemplateIds.SetQueryParameter, PolicyTemplateIds.DynamicHostUrl, PolicyTemplateIds.DynamicSubdomain,
+         PolicyTemplateIds.RouteRequestToEndpoint, PolicyTemplateIds.SetValueFromUrl, PolicyTemplateIds.PollingTrigger,
+         PolicyTemplateIds.SetConnectionStatusToUnauthenticated], StringComparer.Ordinal);
+
+    /// <summary>
+    /// True when a policy of <paramref name="section"/> for <paramref name="operation"/> works on the body, so that the
+    /// body must be read and parsed as JSON first; false lets the body stream through untouched.
+    /// </summary>
+    public static bool ReadsBody(ConnectorDefinition connector, ConnectorOperation operation, PolicySection section)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        ArgumentNullException.ThrowIfNull(operation);
+        foreach (var p in connector.PoliciesFor(operation, section))
+        {
+            if (!NonBodyTemplates.Contains(p.TemplateId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Applies the request-section policies to <see cref="PolicyContext.Request"/>.</summary>
     public static async Task ApplyRequestAsync(PolicyContext context, CancellationToken cancellationToken = default)
     {
@@ -75,7 +100,7 @@ public static class PolicyPipeline
                 if (context.Response!.StatusCode == status)
                 {
                     context.ConnectionUnauthenticated = true;
-                    context.Trace.Add($"{policy.TemplateId}: status {status}, connection marked unauthenticated");
+                    context.Trace?.Add($"{policy.TemplateId}: status {status}, connection marked unauthenticated");
                 }
 
                 break;
@@ -99,14 +124,14 @@ public static class PolicyPipeline
         // parameter would only confuse the backend.
         if (value.Length == 0)
         {
-            context.Trace.Add($"{policy.TemplateId} {name}: empty value, skipped");
+            context.Trace?.Add($"{policy.TemplateId} {name}: empty value, skipped");
             return;
         }
 
         switch (action)
         {
             case "skip" when list.Contains(name):
-                context.Trace.Add($"{policy.TemplateId} {name}: present, skipped");
+                context.Trace?.Add($"{policy.TemplateId} {name}: present, skipped");
                 return;
             case "append":
                 list.Add(name, value);
@@ -116,7 +141,7 @@ public static class PolicyPipeline
                 break;
         }
 
-        context.Trace.Add($"{policy.TemplateId} {name}: {action}");
+        context.Trace?.Add($"{policy.TemplateId} {name}: {action}");
     }
 
     private static void SetHost(PolicyTemplateInstance policy, PolicyContext context)
@@ -147,7 +172,7 @@ public static class PolicyPipeline
             AddQuery(context.Request.Query, query);
         }
 
-        context.Trace.Add($"{policy.TemplateId}: host {uri.Authority}");
+        context.Trace?.Add($"{policy.TemplateId}: host {uri.Authority}");
     }
 
     private static void Route(PolicyTemplateInstance policy, PolicyContext context)
@@ -172,7 +197,7 @@ public static class PolicyPipeline
             context.Request.Method = method.Trim().ToUpperInvariant();
         }
 
-        context.Trace.Add($"{policy.TemplateId}: {context.Request.Method} {context.Request.Path}");
+        context.Trace?.Add($"{policy.TemplateId}: {context.Request.Method} {context.Request.Path}");
     }
 
     /// <summary>Replaces <c>{name}</c> with the URL-encoded path parameter, or query parameter, of that name.</summary>
@@ -202,7 +227,7 @@ public static class PolicyPipeline
 
         if (context.FrontendBaseUri is null)
         {
-            context.Trace.Add($"{policy.TemplateId}: no frontend base, left unchanged");
+            context.Trace?.Add($"{policy.TemplateId}: no frontend base, left unchanged");
             return;
         }
 
@@ -220,7 +245,7 @@ public static class PolicyPipeline
 
         if (rest is null)
         {
-            context.Trace.Add($"{policy.TemplateId}: link points elsewhere, left unchanged");
+            context.Trace?.Add($"{policy.TemplateId}: link points elsewhere, left unchanged");
             return;
         }
 
@@ -233,7 +258,7 @@ public static class PolicyPipeline
         }
 
         body[property] = context.FrontendBaseUri.ToString().TrimEnd('/') + rest;
-        context.Trace.Add($"{policy.TemplateId}: {property} points at the frontend");
+        context.Trace?.Add($"{policy.TemplateId}: {property} points at the frontend");
     }
 
     private static async Task SetValueFromUrlAsync(PolicyTemplateInstance policy, PolicyContext context, CancellationToken cancellationToken)
@@ -269,7 +294,7 @@ public static class PolicyPipeline
         if (!BodyPath.TryParse(policy.Get("parameterValuePathTemplate")!, out var valuePath)
             || valuePath.Resolve(response.Json, null) is not { } node)
         {
-            context.Trace.Add($"{policy.TemplateId}: the side response has no value at {policy.Get("parameterValuePathTemplate")}, skipped");
+            context.Trace?.Add($"{policy.TemplateId}: the side response has no value at {policy.Get("parameterValuePathTemplate")}, skipped");
             return;
         }
 
@@ -287,7 +312,7 @@ public static class PolicyPipeline
                 throw new PolicyException(policy.TemplateId, "parameterTemplate must be @headers('name') or @queryParameters('name')");
         }
 
-        context.Trace.Add($"{policy.TemplateId}: {target.Function} {target.Name} set from {side.Method} {side.Path}");
+        context.Trace?.Add($"{policy.TemplateId}: {target.Function} {target.Name} set from {side.Method} {side.Path}");
     }
 
     private static void AddQuery(NameValueList query, string text)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -52,6 +53,8 @@ internal sealed class BearerAuthenticationHandler(
 /// </summary>
 public static class BearerTokens
 {
+    private static readonly ConditionalWeakTable<Caller, ClaimsPrincipal> Principals = new();
+
     /// <summary>
     /// Authenticates the request's <c>Authorization: Bearer</c> header. On success the request's user is the caller's
     /// principal (so <see cref="CallerClaims.GetCaller"/> works); otherwise the failure says why, or is null when the
@@ -81,7 +84,9 @@ public static class BearerTokens
             });
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(CallerClaims.From(caller), BearerAuthenticationHandler.SchemeName));
+        // The token memory hands back the same caller object for a while: its principal is made once for it (and is
+        // only ever read).
+        var principal = Principals.GetValue(caller, static c => new ClaimsPrincipal(new ClaimsIdentity(CallerClaims.From(c), BearerAuthenticationHandler.SchemeName)));
         context.User = principal;
         CallerClaims.Remember(context, principal, caller);
         return (caller, null);
