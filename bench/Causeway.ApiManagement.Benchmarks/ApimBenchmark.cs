@@ -55,11 +55,15 @@ internal static class ApimBenchmark
     // server's code up: after 2 s an /apim call still cost twice the CPU it costs after 20 s.
     private static int _warmupSeconds = 20;
 
+    // --allocations: which types the measured requests allocate (sampled by the runtime; costs a little CPU).
+    private static AllocationSampler? _sampler;
+
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = Option(args, "--seconds", 8);
+        var seconds = Option(args, "--seconds", 4);
         var concurrency = Option(args, "--concurrency", 16);
         _warmupSeconds = Option(args, "--warmup", 20);
+        _sampler = args.Contains("--allocations") ? new AllocationSampler() : null;
         var output = args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault();
         var work = Directory.CreateTempSubdirectory("causeway-apim-bench");
         try
@@ -93,22 +97,45 @@ internal static class ApimBenchmark
                 return await RunOnlyAsync(only, work.FullName, backend, direct, causeway, apimPath, concurrency, seconds);
             }
 
-            var results = new List<Result>
-            {
-                await LoadAsync("backend directly (HTTP)", direct, "/api/items", concurrency, seconds),
-                await LoadAsync("Causeway /apim (HTTPS)", causeway, apimPath, concurrency, seconds),
-            };
-            var floor = await LoadAsync("Causeway GET /api/v1/me, no backend (HTTPS; platform floor)", causeway, "/api/v1/me", concurrency, seconds);
-
             using var nginx = await Nginx.StartAsync(work.FullName, backend.Url);
             if (nginx is null)
             {
                 Console.WriteLine("nginx was not found (apt-get install -y nginx): skipped.");
             }
-            else
+
+            await using var bare = await BareProxy.StartAsync(backend.Url);
+            using var viaNginx = nginx is null ? null : new HttpClient(Pooled(nginx.CreateHandler())) { BaseAddress = new Uri(nginx.Url) };
+            using var viaBare = new HttpClient(Pooled(bare.CreateHandler())) { BaseAddress = new Uri(bare.Url) };
+            var targets = new List<Target>
             {
-                using var viaNginx = new HttpClient(Pooled(nginx.CreateHandler())) { BaseAddress = new Uri(nginx.Url) };
-                results.Add(await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds, nginx.CpuTime));
+                new("backend directly (HTTP)", direct, "/api/items", null, false),
+                new(ApimName, causeway, apimPath, null, true),
+            };
+            if (nginx is not null)
+            {
+                targets.Add(new(NginxName, viaNginx!, "/api/items", nginx.CpuTime, false));
+            }
+
+            targets.Add(new("bare .NET proxy: Kestrel + HttpClient, nothing else (HTTPS)", viaBare, "/api/items", null, false));
+            targets.Add(new("Causeway GET /api/v1/me, no backend (HTTPS; platform floor)", causeway, "/api/v1/me", null, true));
+
+            // Every target is warmed up first; then the measured windows alternate between them, round after round, so that
+            // a change in the machine's speed (other work, a neighbour) touches every target alike and each round's ratios
+            // compare windows seconds apart. Medians over the rounds are reported.
+            foreach (var t in targets)
+            {
+                await WarmAsync(t.Client, t.Path, concurrency, t.Jit ? _warmupSeconds : Math.Min(5, _warmupSeconds));
+            }
+
+            var rounds = Option(args, "--rounds", 5);
+            var measured = targets.ToDictionary(t => t.Name, _ => new List<Result>());
+            for (var round = 1; round <= rounds; round++)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Round {round} of {rounds}:"));
+                foreach (var t in targets)
+                {
+                    measured[t.Name].Add(await MeasureAsync(t.Name, t.Client, t.Path, concurrency, seconds, t.OtherCpu));
+                }
             }
 
             if (!backend.SawHeaders)
@@ -117,14 +144,14 @@ internal static class ApimBenchmark
                 return 1;
             }
 
-            results.Add(floor);
-            var report = Report(results, concurrency, seconds);
+            var report = Report(targets.Select(t => measured[t.Name]).ToList(), concurrency, seconds, rounds);
             Console.WriteLine(report);
             if (output is not null)
             {
                 await File.WriteAllTextAsync(output, report);
             }
 
+            var results = measured.Values.SelectMany(r => r).ToList();
             return results.Any(r => r.Errors > 0) ? 1 : 0;
         }
         finally
@@ -153,7 +180,7 @@ internal static class ApimBenchmark
                 result = await LoadAsync("backend directly (HTTP)", direct, "/api/items", concurrency, seconds);
                 break;
             case "apim":
-                result = await LoadAsync("Causeway /apim (HTTPS)", causeway, apimPath, concurrency, seconds);
+                result = await LoadAsync(ApimName, causeway, apimPath, concurrency, seconds);
                 break;
             case "me":
                 result = await LoadAsync("Causeway GET /api/v1/me (HTTPS)", causeway, "/api/v1/me", concurrency, seconds);
@@ -187,7 +214,7 @@ internal static class ApimBenchmark
                     }
 
                     using var viaNginx = new HttpClient(Pooled(nginx.CreateHandler())) { BaseAddress = new Uri(nginx.Url) };
-                    result = await LoadAsync("nginx reverse proxy (HTTPS)", viaNginx, "/api/items", concurrency, seconds, nginx.CpuTime);
+                    result = await LoadAsync(NginxName, viaNginx, "/api/items", concurrency, seconds, nginx.CpuTime);
                 }
 
                 break;
@@ -235,80 +262,119 @@ internal static class ApimBenchmark
         return self.TotalProcessorTime;
     }
 
+    private sealed record Target(string Name, HttpClient Client, string Path, Func<TimeSpan>? OtherCpu, bool Jit);
+
+    private const string ApimName = "Causeway /apim (HTTPS)";
+
+    private const string NginxName = "nginx reverse proxy (HTTPS)";
+
     private static async Task<Result> LoadAsync(string name, HttpClient client, string path, int concurrency, int seconds, Func<TimeSpan>? otherCpu = null)
     {
-        async Task<long> Loop(CancellationToken stop, List<double>? latencies)
+        await WarmAsync(client, path, concurrency, _warmupSeconds);
+        return await MeasureAsync(name, client, path, concurrency, seconds, otherCpu);
+    }
+
+    private static async Task<long> LoopAsync(HttpClient client, string path, CancellationToken stop, List<double>? latencies)
+    {
+        long errors = 0;
+        while (!stop.IsCancellationRequested)
         {
-            long errors = 0;
-            while (!stop.IsCancellationRequested)
+            var started = Stopwatch.GetTimestamp();
+            try
             {
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var response = await client.GetAsync(path, HttpCompletionOption.ResponseContentRead);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        errors++;
-                        continue;
-                    }
-                }
-                catch (HttpRequestException)
+                using var response = await client.GetAsync(path, HttpCompletionOption.ResponseContentRead);
+                if (!response.IsSuccessStatusCode)
                 {
                     errors++;
                     continue;
                 }
-
-                latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            catch (HttpRequestException)
+            {
+                errors++;
+                continue;
             }
 
-            return errors;
+            latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
-        using (var warm = new CancellationTokenSource(TimeSpan.FromSeconds(_warmupSeconds)))
-        {
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Loop(warm.Token, null)));
-        }
+        return errors;
+    }
 
+    private static async Task WarmAsync(HttpClient client, string path, int concurrency, int seconds)
+    {
+        using var warm = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => LoopAsync(client, path, warm.Token, null)));
+    }
+
+    private static async Task<Result> MeasureAsync(string name, HttpClient client, string path, int concurrency, int seconds, Func<TimeSpan>? otherCpu)
+    {
         var lists = Enumerable.Range(0, concurrency).Select(_ => new List<double>()).ToArray();
         var cpuBefore = OwnCpuTime() + (otherCpu?.Invoke() ?? TimeSpan.Zero);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        _sampler?.Start();
         var watch = Stopwatch.StartNew();
         long[] errors;
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
         {
-            errors = await Task.WhenAll(lists.Select(l => Loop(stop.Token, l)));
+            errors = await Task.WhenAll(lists.Select(l => LoopAsync(client, path, stop.Token, l)));
         }
 
         watch.Stop();
         var cpu = OwnCpuTime() + (otherCpu?.Invoke() ?? TimeSpan.Zero) - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        _sampler?.Stop();
         var all = lists.SelectMany(l => l).Order().ToArray();
         double P(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
         var result = new Result(name, all.Length, watch.Elapsed.TotalSeconds, P(0.5), P(0.99), errors.Sum(),
             all.Length == 0 ? double.NaN : cpu.TotalMicroseconds / all.Length, all.Length == 0 ? double.NaN : (double)allocated / all.Length);
+        foreach (var (type, share) in _sampler?.Top(40) ?? [])
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {share,6:P1}  {type}"));
+        }
+
         Console.WriteLine($"{name}: {result.Throughput:N0} req/s, p50 {result.P50:N3} ms, p99 {result.P99:N3} ms, CPU {result.CpuMicroseconds:N0} µs/request, allocated {result.AllocatedBytes:N0} B/request, errors {result.Errors}");
         return result;
     }
 
-    private static string Report(List<Result> results, int concurrency, int seconds)
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <param name="runs">Per target (direct first, /apim second), its measured windows, one per round.</param>
+    private static string Report(List<List<Result>> runs, int concurrency, int seconds, int rounds)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Small GET (`{{\"ok\":true}}`), {concurrency} concurrent closed-loop callers, {seconds} s each after a {_warmupSeconds} s warm-up, all on one machine ({Environment.ProcessorCount} logical CPUs shared by the load, the proxies and the backend).");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Small GET (`{{\"ok\":true}}`), {concurrency} concurrent closed-loop callers; {rounds} rounds, each measuring every path for {seconds} s in turn after a warm-up ({_warmupSeconds} s for Causeway's paths), all on one machine ({Environment.ProcessorCount} logical CPUs shared by the load, the proxies and the backend). Medians over the rounds.");
         sb.AppendLine();
         sb.AppendLine("| Path | req/s | p50 ms | p99 ms | CPU µs/request | allocated B/request | errors |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in results)
+        foreach (var r in runs)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Throughput:N0} | {r.P50:N3} | {r.P99:N3} | {r.CpuMicroseconds:N0} | {r.AllocatedBytes:N0} | {r.Errors} |");
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r[0].Name} | {Median(r.Select(x => x.Throughput)):N0} | {Median(r.Select(x => x.P50)):N3} | {Median(r.Select(x => x.P99)):N3} | {Median(r.Select(x => x.CpuMicroseconds)):N0} | {Median(r.Select(x => x.AllocatedBytes)):N0} | {r.Sum(x => x.Errors)} |");
         }
 
         sb.AppendLine();
-        var direct = results[0];
-        var apim = results[1];
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim vs backend directly: {apim.Throughput / direct.Throughput:0.00}x throughput, {apim.P50 / direct.P50:0.00}x p50 latency.");
-        if (results.FirstOrDefault(r => r.Name.StartsWith("nginx", StringComparison.Ordinal)) is { } nginx)
+        var direct = runs[0];
+        var apim = runs[1];
+        string Each(Func<int, double> ratio) => string.Join(", ", Enumerable.Range(0, apim.Count).Select(i => ratio(i).ToString("0.00", CultureInfo.InvariantCulture)));
+        sb.AppendLine(CultureInfo.InvariantCulture,
+            $"- Causeway /apim p50 over the direct call: **+{Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].P50 - direct[i].P50)):0.00} ms** (median of the rounds' differences).");
+        if (runs.FirstOrDefault(r => r[0].Name == NginxName) is { } nginx)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim vs nginx: {apim.Throughput / nginx.Throughput:0.00}x throughput, {apim.P50 / nginx.P50:0.00}x p50 latency, {apim.CpuMicroseconds / nginx.CpuMicroseconds:0.00}x CPU per request.");
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- Causeway /apim vs nginx: **{Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].Throughput / nginx[i].Throughput)):0.00}x throughput** (rounds: {Each(i => apim[i].Throughput / nginx[i].Throughput)}), {Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].CpuMicroseconds / nginx[i].CpuMicroseconds)):0.00}x CPU per request.");
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- nginx p50 over the direct call: +{Median(Enumerable.Range(0, apim.Count).Select(i => nginx[i].P50 - direct[i].P50)):0.00} ms.");
+        }
+
+        if (runs.FirstOrDefault(r => r[0].Name.StartsWith("bare", StringComparison.Ordinal)) is { } bare)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- Causeway /apim vs the bare .NET proxy: {Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].Throughput / bare[i].Throughput)):0.00}x throughput, {Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].CpuMicroseconds / bare[i].CpuMicroseconds)):0.00}x CPU per request.");
         }
 
         return sb.ToString();
