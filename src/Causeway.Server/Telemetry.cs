@@ -45,10 +45,21 @@ internal static class CausewayTelemetry
         return app.Use(next => context => Source.HasListeners() || RequestDuration.Enabled ? RecordAsync(context, next) : next(context));
     }
 
+    /// <summary>The caller's trace (W3C <c>traceparent</c>/<c>tracestate</c>) that the request's span continues, or none.</summary>
+    internal static ActivityContext CallerTrace(IHeaderDictionary headers)
+    {
+        DistributedContextPropagator.Current.ExtractTraceIdAndState(headers, static (object? carrier, string name, out string? value, out IEnumerable<string>? values) =>
+        {
+            values = null;
+            value = ((IHeaderDictionary)carrier!)[name];
+        }, out var parent, out var state);
+        return parent is not null && ActivityContext.TryParse(parent, state, isRemote: true, out var context) ? context : default;
+    }
+
     private static async Task RecordAsync(HttpContext context, RequestDelegate next)
     {
         var started = Stopwatch.GetTimestamp();
-        using var activity = Source.StartActivity($"{context.Request.Method} request", ActivityKind.Server);
+        using var activity = Source.StartActivity($"{context.Request.Method} request", ActivityKind.Server, CallerTrace(context.Request.Headers));
         try
         {
             await next(context);
