@@ -54,7 +54,7 @@ public static class ApiManagementExtensions
 
     /// <summary>
     /// Answers <c>ANY /apim/{connector}/{connectionId}/{*path}</c> (bearer token required) ahead of the general pipeline
-    /// (see <see cref="ApimDataPlane"/>); place it before routing and authentication.
+    /// (a <see cref="Platform.Http.DataPlane"/> lane); place it before routing and authentication.
     /// </summary>
     public static IApplicationBuilder UseApiManagementDataPlane(this IApplicationBuilder app)
     {

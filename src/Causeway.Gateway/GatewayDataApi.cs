@@ -18,6 +18,35 @@ internal static class GatewayDataApi
 {
     public const string Route = "/environments/{environmentName}/gateway/{dataSourceName}/api/data/v9.2/{**path}";
 
+    private static readonly string[] Literals = ["environments", "gateway", "api", "data", "v9.2"];
+
+    /// <summary>
+    /// Recognises <c>GET /environments/{environment}/gateway/{data source}/api/data/v9.2[/{path}]</c>, as
+    /// <see cref="Route"/> does (literal segments in any case); false for anything else.
+    /// </summary>
+    internal static bool TryMatch(HttpRequest request, out (string Environment, string DataSource, string Path) route)
+    {
+        route = default;
+        var value = request.Path.Value;
+        if (!HttpMethods.IsGet(request.Method) || value is null || !value.StartsWith("/environments/", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        // Segments: "" environments {environment} gateway {data source} api data v9.2, then the path (which may hold '/').
+        var parts = value.Split('/', 9);
+        if (parts.Length < 8 || parts[2].Length == 0 || parts[4].Length == 0
+            || !parts[1].Equals(Literals[0], StringComparison.OrdinalIgnoreCase) || !parts[3].Equals(Literals[1], StringComparison.OrdinalIgnoreCase)
+            || !parts[5].Equals(Literals[2], StringComparison.OrdinalIgnoreCase) || !parts[6].Equals(Literals[3], StringComparison.OrdinalIgnoreCase)
+            || !parts[7].Equals(Literals[4], StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        route = (parts[2], parts[4], parts.Length == 9 ? parts[8] : "");
+        return true;
+    }
+
     public static string DataApiUrl(HttpRequest request, string environmentName, string bindingName) =>
         $"{request.Scheme}://{request.Host}/environments/{Uri.EscapeDataString(environmentName)}/gateway/{Uri.EscapeDataString(bindingName)}/api/data/v9.2/";
 

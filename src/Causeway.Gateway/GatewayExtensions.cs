@@ -1,9 +1,12 @@
+using Causeway.Environments;
 using Causeway.Platform;
+using Causeway.Platform.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Causeway.Gateway;
 
@@ -40,6 +43,24 @@ public static class GatewayExtensions
     }
 
     /// <summary>
+    /// Answers <c>GET</c> on the Data API of bound data sources
+    /// (<c>/environments/{environment}/gateway/{data source}/api/data/v9.2/...</c>) as a data-plane lane, ahead of the
+    /// general pipeline (see <see cref="DataPlane"/>); place it before routing and authentication.
+    /// </summary>
+    public static IApplicationBuilder UseGatewayDataPlane(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var services = app.ApplicationServices;
+        var environments = services.GetRequiredService<EnvironmentService>();
+        var store = services.GetRequiredService<GatewayStore>();
+        var router = services.GetRequiredService<GatewayRouter>();
+        var options = services.GetRequiredService<GatewayOptions>();
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        return app.UseDataPlane<(string Environment, string DataSource, string Path)>("gateway data api", GatewayDataApi.TryMatch,
+            (context, route) => GatewayDataApi.HandleAsync(context, route.Environment, route.DataSource, route.Path, environments, store, router, options, loggers));
+    }
+
+    /// <summary>
     /// Maps the REST API under <paramref name="api"/> (<c>/api/v1/gateways</c>), the agents' WebSocket endpoint
     /// (<c>/gateway/connect</c>) and the Data API of bound data sources.
     /// </summary>
@@ -49,6 +70,7 @@ public static class GatewayExtensions
         _ = app.Services.GetRequiredService<GatewayOptions>();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.Map(AgentEndpoint.Path, AgentEndpoint.HandleAsync).ExcludeFromDescription();
+        // Described here for the OpenAPI document; with UseGatewayDataPlane in place, the lane answers these requests first.
         app.MapGet(GatewayDataApi.Route, GatewayDataApi.HandleAsync).RequireAuthorization(PlatformExtensions.AuthenticatedPolicy).WithTags("Gateways");
         return api.MapGatewayApi();
     }

@@ -201,8 +201,9 @@ public static class CausewayServer
         });
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<IOptions<RelayOptions>>().Value.PublicPort = bound.RelayPort);
 
-        // The /apim data plane answers before routing and the management API's middleware.
+        // The data planes (/apim, the Data API of gateway data sources) answer before routing and the management API's middleware.
         app.UseApiManagementDataPlane();
+        app.UseGatewayDataPlane();
         app.UseRouting();
         app.UseCausewayProblemDetails();
         app.UseCausewayStatusCodePages();

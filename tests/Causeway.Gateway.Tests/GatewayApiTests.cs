@@ -251,6 +251,34 @@ public sealed class GatewayApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DataApi_NoOrBadTokenIs401_OtherMethodIs405_LiteralsMatchInAnyCase()
+    {
+        var (clusterId, _, _) = await _host.CreateClusterAsync("hq");
+        var source = await CreateSqliteSourceAsync(clusterId);
+        var environment = await DefaultEnvironmentAsync();
+        using var admin = _host.Client(_host.AdminToken);
+        var bound = await admin.PostAsJsonAsync($"/api/v1/gateways/{clusterId}/datasources/{source}/bindings", new { environment });
+        var url = (await bound.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dataApiUrl").GetString()!;
+        using var anonymous = _host.Client(null);
+        using var forged = _host.Client("cwt_forged");
+
+        var none = await anonymous.GetAsync(url + "Artist");
+        var unknown = await forged.GetAsync(url + "Artist");
+        var post = await admin.PostAsJsonAsync(url + "Artist", new { Name = "x" });
+        var upperCase = await admin.GetAsync(url.Replace("/gateway/", "/GATEWAY/", StringComparison.Ordinal).Replace("/api/data/", "/API/Data/", StringComparison.Ordinal) + "Artist");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("Bearer", none.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Equal("The bearer token is not valid.", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+
+        // No member is online: reaching the cluster at all (503 naming it) shows the request was recognised.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, upperCase.StatusCode);
+        Assert.Contains("'hq'", (await upperCase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DataApi_UnknownDataSourceOrOtherTenant_Returns404()
     {
         var other = await _host.CreateTenantAsync("other");
