@@ -232,15 +232,23 @@ public sealed class GatewayApiTests : IAsyncLifetime
         Assert.Contains("'hq'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task DataApi_DataSourceDeleted_NextRequestIs404AtOnce()
+    /// <summary>A cluster "hq" (no member online) with a SQLite data source bound to the default environment.</summary>
+    private async Task<(Guid ClusterId, Guid Source, string DataApiUrl)> BoundSourceAsync()
     {
         var (clusterId, _, _) = await _host.CreateClusterAsync("hq");
         var source = await CreateSqliteSourceAsync(clusterId);
         var environment = await DefaultEnvironmentAsync();
         using var client = _host.Client(_host.AdminToken);
         var bound = await client.PostAsJsonAsync($"/api/v1/gateways/{clusterId}/datasources/{source}/bindings", new { environment });
-        var url = (await bound.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dataApiUrl").GetString()!;
+        Assert.Equal(HttpStatusCode.Created, bound.StatusCode);
+        return (clusterId, source, (await bound.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dataApiUrl").GetString()!);
+    }
+
+    [Fact]
+    public async Task DataApi_DataSourceDeleted_NextRequestIs404AtOnce()
+    {
+        var (clusterId, source, url) = await BoundSourceAsync();
+        using var client = _host.Client(_host.AdminToken);
 
         // The binding is now remembered by the request path (no member online: 503 naming the cluster).
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync(url + "Artist")).StatusCode);
@@ -253,12 +261,8 @@ public sealed class GatewayApiTests : IAsyncLifetime
     [Fact]
     public async Task DataApi_NoOrBadTokenIs401_OtherMethodIs405_LiteralsMatchInAnyCase()
     {
-        var (clusterId, _, _) = await _host.CreateClusterAsync("hq");
-        var source = await CreateSqliteSourceAsync(clusterId);
-        var environment = await DefaultEnvironmentAsync();
+        var (_, _, url) = await BoundSourceAsync();
         using var admin = _host.Client(_host.AdminToken);
-        var bound = await admin.PostAsJsonAsync($"/api/v1/gateways/{clusterId}/datasources/{source}/bindings", new { environment });
-        var url = (await bound.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dataApiUrl").GetString()!;
         using var anonymous = _host.Client(null);
         using var forged = _host.Client("cwt_forged");
 
