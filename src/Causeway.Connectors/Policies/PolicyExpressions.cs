@@ -25,8 +25,8 @@ internal static partial class PolicyExpressions
     [GeneratedRegex(@"\{(?<path>@(?:body|item)\(\)[^{}]*)\}", RegexOptions.IgnoreCase)]
     private static partial Regex BodyPlaceholder();
 
-    // A connector's templates are few and used on every call: each is split into literal text and inline functions once.
-    // Texts made at call time (setproperty values) pass through here too, so the memory stops growing at a bound.
+    // A connector's own templates are few and used on every call: each is split into literal text and inline functions
+    // once. Texts made at call time (holding path values or body values) are never kept; the bound is a safety net.
     private const int MaxParsedTemplates = 4096;
     private static readonly ConcurrentDictionary<string, TemplatePart[]> Parsed = new(StringComparer.Ordinal);
 
@@ -34,7 +34,11 @@ internal static partial class PolicyExpressions
     private readonly record struct TemplatePart(string Text, string? Function, string? Default);
 
     /// <summary>Substitutes every inline function in <paramref name="template"/>; a missing value without default becomes "".</summary>
-    public static string Evaluate(string template, PolicyContext context, ApimRequest request)
+    /// <param name="remember">
+    /// True for a template as the connector declares it, whose parsed form is kept for the next call; false for text
+    /// made at call time, which must not be kept.
+    /// </param>
+    public static string Evaluate(string template, PolicyContext context, ApimRequest request, bool remember = false)
     {
         if (!template.Contains('@', StringComparison.Ordinal))
         {
@@ -44,7 +48,7 @@ internal static partial class PolicyExpressions
         if (!Parsed.TryGetValue(template, out var parts))
         {
             parts = Parse(template);
-            if (Parsed.Count < MaxParsedTemplates)
+            if (remember && Parsed.Count < MaxParsedTemplates)
             {
                 Parsed.TryAdd(template, parts);
             }

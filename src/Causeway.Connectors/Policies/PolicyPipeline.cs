@@ -117,7 +117,7 @@ public static class PolicyPipeline
 
     private static void SetPair(PolicyTemplateInstance policy, PolicyContext context, NameValueList list, string name)
     {
-        var value = PolicyExpressions.Evaluate(policy.Get("value") ?? "", context, context.Request);
+        var value = PolicyExpressions.Evaluate(policy.Get("value") ?? "", context, context.Request, remember: true);
         var action = (policy.Get("existsAction") ?? "override").ToLowerInvariant();
 
         // An empty value comes from an optional connection parameter left blank: sending an empty header or query
@@ -146,7 +146,7 @@ public static class PolicyPipeline
 
     private static void SetHost(PolicyTemplateInstance policy, PolicyContext context)
     {
-        var url = PolicyExpressions.Evaluate(policy.Get("urlTemplate")!, context, context.Request).Trim();
+        var url = PolicyExpressions.Evaluate(policy.Get("urlTemplate")!, context, context.Request, remember: true).Trim();
         string? query = null;
         var q = url.IndexOf('?', StringComparison.Ordinal);
         if (q >= 0)
