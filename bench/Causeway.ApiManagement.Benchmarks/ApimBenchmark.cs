@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Causeway.Benchmarks;
 using Causeway.Security;
 using Causeway.Server;
 using Microsoft.AspNetCore.Builder;
@@ -337,12 +338,6 @@ internal static class ApimBenchmark
         return result;
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     /// <param name="runs">Per target (direct first, /apim second), its measured windows, one per round.</param>
     private static string Report(List<List<Result>> runs, int concurrency, int seconds, int rounds)
     {
@@ -354,7 +349,7 @@ internal static class ApimBenchmark
         foreach (var r in runs)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r[0].Name} | {Median(r.Select(x => x.Throughput)):N0} | {Median(r.Select(x => x.P50)):N3} | {Median(r.Select(x => x.P99)):N3} | {Median(r.Select(x => x.CpuMicroseconds)):N0} | {Median(r.Select(x => x.AllocatedBytes)):N0} | {r.Sum(x => x.Errors)} |");
+                $"| {r[0].Name} | {Statistics.Median(r.Select(x => x.Throughput)):N0} | {Statistics.Median(r.Select(x => x.P50)):N3} | {Statistics.Median(r.Select(x => x.P99)):N3} | {Statistics.Median(r.Select(x => x.CpuMicroseconds)):N0} | {Statistics.Median(r.Select(x => x.AllocatedBytes)):N0} | {r.Sum(x => x.Errors)} |");
         }
 
         sb.AppendLine();
@@ -362,19 +357,19 @@ internal static class ApimBenchmark
         var apim = runs[1];
         string Each(Func<int, double> ratio) => string.Join(", ", Enumerable.Range(0, apim.Count).Select(i => ratio(i).ToString("0.00", CultureInfo.InvariantCulture)));
         sb.AppendLine(CultureInfo.InvariantCulture,
-            $"- Causeway /apim p50 over the direct call: **+{Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].P50 - direct[i].P50)):0.00} ms** (median of the rounds' differences).");
+            $"- Causeway /apim p50 over the direct call: **+{Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].P50 - direct[i].P50)):0.00} ms** (median of the rounds' differences).");
         if (runs.FirstOrDefault(r => r[0].Name == NginxName) is { } nginx)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"- Causeway /apim vs nginx: **{Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].Throughput / nginx[i].Throughput)):0.00}x throughput** (rounds: {Each(i => apim[i].Throughput / nginx[i].Throughput)}), {Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].CpuMicroseconds / nginx[i].CpuMicroseconds)):0.00}x CPU per request.");
+                $"- Causeway /apim vs nginx: **{Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].Throughput / nginx[i].Throughput)):0.00}x throughput** (rounds: {Each(i => apim[i].Throughput / nginx[i].Throughput)}), {Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].CpuMicroseconds / nginx[i].CpuMicroseconds)):0.00}x CPU per request.");
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"- nginx p50 over the direct call: +{Median(Enumerable.Range(0, apim.Count).Select(i => nginx[i].P50 - direct[i].P50)):0.00} ms.");
+                $"- nginx p50 over the direct call: +{Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => nginx[i].P50 - direct[i].P50)):0.00} ms.");
         }
 
         if (runs.FirstOrDefault(r => r[0].Name.StartsWith("bare", StringComparison.Ordinal)) is { } bare)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"- Causeway /apim vs the bare .NET proxy: {Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].Throughput / bare[i].Throughput)):0.00}x throughput, {Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].CpuMicroseconds / bare[i].CpuMicroseconds)):0.00}x CPU per request.");
+                $"- Causeway /apim vs the bare .NET proxy: {Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].Throughput / bare[i].Throughput)):0.00}x throughput, {Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].CpuMicroseconds / bare[i].CpuMicroseconds)):0.00}x CPU per request.");
         }
 
         return sb.ToString();
@@ -401,30 +396,17 @@ internal static class ApimBenchmark
 
     private static async Task<Backend> StartBackendAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Listen(IPAddress.Loopback, 0);
-        });
-        var app = builder.Build();
         Backend? backend = null;
-        var body = "{\"ok\":true}"u8.ToArray();
-        app.MapGet("/api/items", (HttpContext context) =>
+        var (app, url) = await Loopback.StartAsync(null, app => app.MapGet("/api/items", (HttpContext context) =>
         {
             if (context.Request.Headers["X-Tenant"] == "contoso" && context.Request.Headers["X-Api-Key"] == "bench-key")
             {
                 backend!.SawHeaders = true;
             }
 
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength = body.Length;
-            return context.Response.Body.WriteAsync(body).AsTask();
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        backend = new Backend(app, address.TrimEnd('/'));
+            return Loopback.WriteOkAsync(context);
+        }));
+        backend = new Backend(app, url);
         return backend;
     }
 
@@ -478,14 +460,7 @@ internal static class ApimBenchmark
         }
 
         /// <summary>A handler that trusts this nginx's own certificate only.</summary>
-        public SocketsHttpHandler CreateHandler()
-        {
-            var thumbprint = Thumbprint;
-            return new SocketsHttpHandler
-            {
-                SslOptions = { RemoteCertificateValidationCallback = (_, c, _, _) => c is not null && c.GetCertHashString() == thumbprint },
-            };
-        }
+        public SocketsHttpHandler CreateHandler() => Loopback.PinnedHandler(Thumbprint);
 
         public static async Task<Nginx?> StartAsync(string work, string backendUrl)
         {

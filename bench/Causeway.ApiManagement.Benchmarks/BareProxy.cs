@@ -30,36 +30,18 @@ internal sealed class BareProxy : IAsyncDisposable
 
     public string Url { get; }
 
-    public SocketsHttpHandler CreateHandler()
-    {
-        var thumbprint = _certificate.GetCertHashString();
-        return new SocketsHttpHandler
-        {
-            SslOptions = { RemoteCertificateValidationCallback = (_, c, _, _) => c is not null && c.GetCertHashString() == thumbprint },
-        };
-    }
+    public SocketsHttpHandler CreateHandler() => Loopback.PinnedHandler(_certificate.GetCertHashString());
 
     public static async Task<BareProxy> StartAsync(string? backendUrl)
     {
         var certificate = CertificateFactory.CreateSelfSigned("localhost");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate));
-        });
-        var app = builder.Build();
         var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseCookies = false });
         var backend = backendUrl?.TrimEnd('/');
-        var answer = "{\"ok\":true}"u8.ToArray();
-        app.Run(async context =>
+        var (app, url) = await Loopback.StartAsync(l => l.UseHttps(certificate), app => app.Run(async context =>
         {
             if (backend is null)
             {
-                context.Response.ContentType = "application/json";
-                context.Response.ContentLength = answer.Length;
-                await context.Response.Body.WriteAsync(answer, context.RequestAborted);
+                await Loopback.WriteOkAsync(context);
                 return;
             }
 
@@ -80,10 +62,8 @@ internal sealed class BareProxy : IAsyncDisposable
 
             await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
             await body.CopyToAsync(context.Response.Body, context.RequestAborted);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new BareProxy(app, certificate, address.TrimEnd('/'));
+        }));
+        return new BareProxy(app, certificate, url);
     }
 
     public async ValueTask DisposeAsync()

@@ -202,9 +202,9 @@ internal static class GatewayBenchmark
                     runs.Add((fr, gr));
                 }
 
-                var addedP50 = Median(runs.Select(r => r.Gateway.P50Ms - r.Floor.P50Ms));
-                var addedP99 = Median(runs.Select(r => r.Gateway.P99Ms - r.Floor.P99Ms));
-                var ratio = Median(runs.Select(r => r.Gateway.Throughput / r.Floor.Throughput));
+                var addedP50 = Statistics.Median(runs.Select(r => r.Gateway.P50Ms - r.Floor.P50Ms));
+                var addedP99 = Statistics.Median(runs.Select(r => r.Gateway.P99Ms - r.Floor.P99Ms));
+                var ratio = Statistics.Median(runs.Select(r => r.Gateway.Throughput / r.Floor.Throughput));
                 var each = string.Join(", ", runs.Select(r => (r.Gateway.Throughput / r.Floor.Throughput).ToString("0.00", CultureInfo.InvariantCulture)));
                 var target = concurrency == 1
                     ? $"added p50 {addedP50:N3} ms ({(addedP50 < 1 ? "met" : "MISSED")} <1 ms)  added p99 {addedP99:N3} ms  throughput ratio {ratio:N2}x"
@@ -221,12 +221,6 @@ internal static class GatewayBenchmark
         }
 
         return ok;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Runs the gateway by key at 32 callers for <paramref name="duration"/>, after 5 s of warm-up, for a profiler to attach.</summary>
