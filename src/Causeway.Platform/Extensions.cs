@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Causeway.Platform.Database;
+using Causeway.Platform.Http;
 using Causeway.Platform.Tenancy;
 using Causeway.Topology;
 using Microsoft.AspNetCore.Authentication;
@@ -84,7 +85,7 @@ public static class PlatformExtensions
             BadHttpRequestException bad => (bad.StatusCode, "Bad Request", FirstSentence(bad.Message)),
             ConflictException conflict => (409, "Conflict", conflict.Message),
             CapacityExhaustedException full => (409, "Conflict", full.Message),
-            _ => (500, "Internal Server Error", "The server failed to process the request; the error is in the server's log."),
+            _ => (500, "Internal Server Error", Problems.UnexpectedDetail),
         };
         await Results.Problem(detail: detail, statusCode: status, title: title).ExecuteAsync(context);
     }));

@@ -59,8 +59,7 @@ public static partial class DataPlane
             }
 
             context.Response.Clear();
-            await Results.Problem(detail: "The server failed to process the request; the error is in the server's log.", statusCode: 500, title: "Internal Server Error")
-                .ExecuteAsync(context);
+            await Problems.Unexpected().ExecuteAsync(context);
         }
     }
 

@@ -5,6 +5,12 @@ namespace Causeway.Platform.Http;
 /// <summary>RFC 9457 problem details with the wording every component uses.</summary>
 public static class Problems
 {
+    /// <summary>What a 500 says: nothing of its cause, which is in the server's log.</summary>
+    public const string UnexpectedDetail = "The server failed to process the request; the error is in the server's log.";
+
+    /// <summary>500 for an unexpected exception, revealing nothing of it.</summary>
+    public static IResult Unexpected() => Results.Problem(detail: UnexpectedDetail, statusCode: 500, title: "Internal Server Error");
+
     /// <summary>404 that names what was looked for; used for absent resources and for other tenants' resources alike.</summary>
     public static IResult NotFound(string what) => Results.Problem(detail: $"{what} was not found.", statusCode: 404, title: "Not Found");
 
