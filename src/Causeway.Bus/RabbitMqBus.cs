@@ -787,7 +787,10 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
             var (code, message) = e switch
             {
                 BusException bus => (bus.Code, bus.Message),
-                OperationCanceledException when request.Deadline is { } d && d <= DateTimeOffset.UtcNow => ("deadline-exceeded", "The request's deadline passed on the gateway."),
+                // Nothing cancelled it but the deadline's timer (the wall clock may not show the deadline passed yet: the timer
+                // and the millisecond deadline round differently).
+                OperationCanceledException when request.Deadline is not null && !call.CancelledOnPurpose && !_stop.IsCancellationRequested =>
+                    ("deadline-exceeded", "The request's deadline passed on the gateway."),
                 OperationCanceledException => ("cancelled", "The request was cancelled."),
                 _ => ("gateway-error", "The gateway failed to handle the request; the error is in the gateway's log."),
             };
@@ -865,6 +868,7 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
     {
         private readonly RabbitMqBusListener _listener;
         private readonly HeldHead _held = new();
+        private bool _cancelledOnPurpose;
 
         public Incoming(RabbitMqBusListener listener, Guid id, string replyTo, ulong deliveryTag, int generation, CancellationToken stop)
         {
@@ -895,8 +899,12 @@ public sealed class RabbitMqBusListener : IAsyncDisposable
 
         Stream IBusResponseWriter.Body => Stream;
 
+        /// <summary>Set when a cancel message, a lost connection or a vanished caller stopped the call, rather than its deadline.</summary>
+        public bool CancelledOnPurpose => Volatile.Read(ref _cancelledOnPurpose);
+
         public void TryCancel()
         {
+            Volatile.Write(ref _cancelledOnPurpose, true);
             try
             {
                 Cancellation.Cancel();
