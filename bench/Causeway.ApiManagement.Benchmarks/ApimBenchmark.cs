@@ -128,14 +128,23 @@ internal static class ApimBenchmark
                 await WarmAsync(t.Client, t.Path, concurrency, t.Jit ? _warmupSeconds : Math.Min(5, _warmupSeconds));
             }
 
+            // Each round also measures the proxies with one caller (--latency-seconds per path): the latency a proxy adds to a
+            // call, without the queueing that 16 closed-loop callers on 2 CPUs put into every p50.
             var rounds = Option(args, "--rounds", 5);
+            var latencySeconds = Option(args, "--latency-seconds", 2);
             var measured = targets.ToDictionary(t => t.Name, _ => new List<Result>());
+            var alone = targets.Take(targets.Count - 1).ToDictionary(t => t.Name, _ => new List<Result>());
             for (var round = 1; round <= rounds; round++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Round {round} of {rounds}:"));
                 foreach (var t in targets)
                 {
                     measured[t.Name].Add(await MeasureAsync(t.Name, t.Client, t.Path, concurrency, seconds, t.OtherCpu));
+                }
+
+                foreach (var t in targets.Take(targets.Count - 1))
+                {
+                    alone[t.Name].Add(await MeasureAsync(t.Name + ", 1 caller", t.Client, t.Path, 1, latencySeconds, t.OtherCpu));
                 }
             }
 
@@ -145,7 +154,8 @@ internal static class ApimBenchmark
                 return 1;
             }
 
-            var report = Report(targets.Select(t => measured[t.Name]).ToList(), concurrency, seconds, rounds);
+            var report = Report(targets.Select(t => measured[t.Name]).ToList(), concurrency, seconds, rounds)
+                + Environment.NewLine + LatencyReport(targets.Take(targets.Count - 1).Select(t => alone[t.Name]).ToList(), latencySeconds, rounds);
             Console.WriteLine(report);
             if (output is not null)
             {
@@ -372,6 +382,27 @@ internal static class ApimBenchmark
                 $"- Causeway /apim vs the bare .NET proxy: {Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].Throughput / bare[i].Throughput)):0.00}x throughput, {Statistics.Median(Enumerable.Range(0, apim.Count).Select(i => apim[i].CpuMicroseconds / bare[i].CpuMicroseconds)):0.00}x CPU per request.");
         }
 
+        return sb.ToString();
+    }
+
+    /// <param name="runs">Per target (direct first, /apim second), its one-caller windows, one per round.</param>
+    private static string LatencyReport(List<List<Result>> runs, int seconds, int rounds)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"One caller, {seconds} s per path in each of the {rounds} rounds: the latency each path adds, without queueing. Medians over the rounds.");
+        sb.AppendLine();
+        sb.AppendLine("| Path | p50 ms | p99 ms | added p50 over direct, ms | CPU µs/request |");
+        sb.AppendLine("|---|---:|---:|---:|---:|");
+        var direct = runs[0];
+        double Added(List<Result> r) => Statistics.Median(Enumerable.Range(0, r.Count).Select(i => r[i].P50 - direct[i].P50));
+        foreach (var r in runs)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r[0].Name} | {Statistics.Median(r.Select(x => x.P50)):N3} | {Statistics.Median(r.Select(x => x.P99)):N3} | {(ReferenceEquals(r, direct) ? "" : $"+{Added(r):0.000}")} | {Statistics.Median(r.Select(x => x.CpuMicroseconds)):N0} |");
+        }
+
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Causeway /apim p50 over the direct call, one caller: **+{Added(runs[1]):0.000} ms** (median of the rounds' differences).");
         return sb.ToString();
     }
 
