@@ -20,7 +20,8 @@ namespace Causeway.Bus;
 /// <remarks>
 /// Back-pressure is credit-based: a receiver grants <see cref="InitialCredit"/> chunks per response and one more for
 /// every chunk its reader consumes, so a slow HTTP client slows the database read on the agent instead of filling
-/// memory anywhere. Nothing is spooled to disk. Sends are serialized by one lock; the receive loop never blocks on a
+/// memory anywhere. Nothing is spooled to disk. Sends are serialized (one lock, or with <see cref="Batching"/> one sender at a
+/// time that takes what queued meanwhile along); the receive loop never blocks on a
 /// consumer. Thread-safe.
 /// </remarks>
 public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
@@ -41,6 +42,8 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     private readonly ConcurrentDictionary<Guid, IncomingCall> _incoming = new();
     private readonly CancellationTokenSource _closed = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<QueuedFrame> _queue = [];
+    private bool _writing;
 
     /// <summary>Wraps an open WebSocket; call <see cref="RunAsync"/> to start receiving.</summary>
     /// <param name="handler">Handles requests from the peer; null refuses them.</param>
@@ -56,6 +59,19 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     /// sent (<see cref="BusErrorKind.MessageTooLarge"/>); a peer that sends a larger frame anyway is cut off.
     /// </summary>
     public int MaxMessageSize { get; init; } = DefaultMaxMessageSize;
+
+    /// <summary>
+    /// The WebSocket subprotocol of a peer that reads <see cref="FrameType.Batch"/> messages. Every peer of this version reads
+    /// them; a side sends them only when the handshake settled on this subprotocol (<see cref="Batching"/>), so an older
+    /// peer on the other end still gets one frame per message.
+    /// </summary>
+    public const string BatchingSubProtocol = "causeway-bus.2";
+
+    /// <summary>Whether frames sent while another send is under way go out together in one message (the peer reads them).</summary>
+    public bool Batching { get; init; }
+
+    // Frames queued while a send is under way go out together up to this size (a chunk is 32 kB).
+    private const int MaxBatchSize = 256 * 1024;
 
     /// <summary>One-way messages from the peer (hello, heartbeats). Called on the receive loop: keep it short.</summary>
     public Func<ReadOnlyMemory<byte>, Task>? NoticeReceived { get; set; }
@@ -96,7 +112,11 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
                 }
                 while (!result.EndOfMessage);
 
-                if (buffer.WrittenCount >= 17)
+                if (buffer.WrittenCount >= 17 && buffer.WrittenSpan[0] == (byte)FrameType.Batch)
+                {
+                    await DispatchBatchAsync(buffer.WrittenMemory[17..]);
+                }
+                else if (buffer.WrittenCount >= 17)
                 {
                     await DispatchAsync(buffer.WrittenSpan[0], new Guid(buffer.WrittenSpan.Slice(1, 16)), buffer.WrittenMemory[17..].ToArray());
                 }
@@ -213,6 +233,22 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         _calls.Clear();
         _completed.TrySetResult();
+    }
+
+    private async Task DispatchBatchAsync(ReadOnlyMemory<byte> frames)
+    {
+        while (frames.Length > 0)
+        {
+            var length = frames.Length >= 4 ? BinaryPrimitives.ReadInt32BigEndian(frames.Span) : -1;
+            if (length < 17 || length > frames.Length - 4 || frames.Span[4] == (byte)FrameType.Batch)
+            {
+                throw new InvalidDataException("A batch of bus frames is malformed.");
+            }
+
+            var frame = frames.Slice(4, length);
+            await DispatchAsync(frame.Span[0], new Guid(frame.Span.Slice(1, 16)), frame[17..].ToArray());
+            frames = frames[(4 + length)..];
+        }
     }
 
     private async Task DispatchAsync(byte type, Guid id, byte[] payload)
@@ -340,7 +376,162 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     /// <summary>Called with handler exceptions that were reported to the peer only as a generic failure (for logging).</summary>
     public Action<BusIncomingRequest, Exception>? UnhandledFailure { get; set; }
 
-    private async Task SendFrameAsync(FrameType type, Guid id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private Task SendFrameAsync(FrameType type, Guid id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        Batching ? SendOrQueueAsync(type, id, payload, cancellationToken) : SendAloneAsync(type, id, payload, cancellationToken);
+
+    /// <summary>
+    /// With <see cref="Batching"/>: whoever finds no send under way sends its frame at once (no thread hop, no wait); a frame
+    /// that arrives while a send is under way is queued, and the sender sends everything queued meanwhile as one
+    /// <see cref="FrameType.Batch"/> message when it is done, so that under load one TLS record and one socket write carry
+    /// many frames. A queued frame's sender returns at once: if the connection fails before it leaves, every call on the
+    /// connection fails with Disconnected, as it would have had the send failed in front of it. Chunks stay bounded by
+    /// their credit.
+    /// </summary>
+    private async Task SendOrQueueAsync(FrameType type, Guid id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        // A frame is abandoned only before it is handed over: a send cut off half-way would break the connection for every call on it.
+        cancellationToken.ThrowIfCancellationRequested();
+        var frame = ArrayPool<byte>.Shared.Rent(17 + payload.Length);
+        frame[0] = (byte)type;
+        id.TryWriteBytes(frame.AsSpan(1, 16));
+        payload.Span.CopyTo(frame.AsSpan(17));
+        lock (_queue)
+        {
+            if (_closed.IsCancellationRequested)
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+                throw Disconnected();
+            }
+
+            if (_writing)
+            {
+                _queue.Add(new QueuedFrame(frame, 17 + payload.Length));
+                return;
+            }
+
+            _writing = true;
+        }
+
+        try
+        {
+            await _socket.SendAsync(frame.AsMemory(0, 17 + payload.Length), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+        {
+            StopWriting();
+            Shutdown();
+            throw Disconnected();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+
+        // A few rounds of what queued up meanwhile are sent here; a writer still busy after that hands over to the pool, so a
+        // request's own work is not held up by its neighbours' frames under sustained load.
+        for (var round = 0; round < 4; round++)
+        {
+            if (!await SendQueuedAsync())
+            {
+                return;
+            }
+        }
+
+        _ = Task.Run(async () =>
+        {
+            while (await SendQueuedAsync())
+            {
+            }
+        });
+    }
+
+    /// <summary>Sends what is queued (as one message when it fits); false when nothing was queued and the writer stood down.</summary>
+    private async Task<bool> SendQueuedAsync()
+    {
+        List<QueuedFrame> frames;
+        lock (_queue)
+        {
+            if (_queue.Count == 0 || _closed.IsCancellationRequested)
+            {
+                _writing = false;
+                return false;
+            }
+
+            frames = [.. _queue];
+            _queue.Clear();
+        }
+
+        var start = 0;
+        try
+        {
+            while (start < frames.Count)
+            {
+                if (frames.Count - start == 1)
+                {
+                    await _socket.SendAsync(frames[start].Buffer.AsMemory(0, frames[start].Length), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    start++;
+                    continue;
+                }
+
+                // One Batch message: type(1) | empty id(16) | (length(4) | frame) for each frame, up to the batch limit.
+                var end = start;
+                var size = 17;
+                while (end < frames.Count && (end == start || size + 4 + frames[end].Length <= MaxBatchSize))
+                {
+                    size += 4 + frames[end].Length;
+                    end++;
+                }
+
+                var batch = ArrayPool<byte>.Shared.Rent(size);
+                try
+                {
+                    batch[0] = (byte)FrameType.Batch;
+                    Guid.Empty.TryWriteBytes(batch.AsSpan(1, 16));
+                    var at = 17;
+                    for (var i = start; i < end; i++)
+                    {
+                        BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(at), frames[i].Length);
+                        frames[i].Buffer.AsSpan(0, frames[i].Length).CopyTo(batch.AsSpan(at + 4));
+                        at += 4 + frames[i].Length;
+                    }
+
+                    await _socket.SendAsync(batch.AsMemory(0, size), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(batch);
+                }
+
+                start = end;
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+        {
+            StopWriting();
+            Shutdown();
+            return false;
+        }
+        finally
+        {
+            foreach (var f in frames)
+            {
+                ArrayPool<byte>.Shared.Return(f.Buffer);
+            }
+        }
+    }
+
+    private void StopWriting()
+    {
+        lock (_queue)
+        {
+            _writing = false;
+            _queue.Clear();
+        }
+    }
+
+    private async Task SendAloneAsync(FrameType type, Guid id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var frame = ArrayPool<byte>.Shared.Rent(17 + payload.Length);
         try
@@ -387,7 +578,12 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         /// <summary>Head, whole body and end of a small response in one frame: status(4) | head length(4) | head | body.</summary>
         Complete = 9,
+
+        /// <summary>Several frames in one message (<see cref="Batching"/>): (length(4) | frame) repeated.</summary>
+        Batch = 10,
     }
+
+    private readonly record struct QueuedFrame(byte[] Buffer, int Length);
 
 
     /// <summary>A request this side sent; its response frames land here.</summary>

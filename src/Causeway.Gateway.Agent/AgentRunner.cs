@@ -44,6 +44,7 @@ internal sealed class AgentRunner(AgentFiles files, AgentRegistration registrati
             socket.Options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust.Validate(certificate, chain, errors);
             socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
             socket.Options.CollectHttpResponseDetails = true;
+            socket.Options.AddSubProtocol(WebSocketBusConnection.BatchingSubProtocol);
             try
             {
                 using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -52,7 +53,8 @@ internal sealed class AgentRunner(AgentFiles files, AgentRegistration registrati
                     await socket.ConnectAsync(endpoint, connectTimeout.Token);
                 }
 
-                await using var connection = new WebSocketBusConnection(socket, handler);
+                // A server that reads batched frames settles on the subprotocol; an older one leaves it empty.
+                await using var connection = new WebSocketBusConnection(socket, handler) { Batching = socket.SubProtocol == WebSocketBusConnection.BatchingSubProtocol };
                 connection.UnhandledFailure = (request, e) => Log($"Request {request.CorrelationId} failed: {e.GetType().Name}: {e.Message}");
                 var heartbeat = TimeSpan.FromSeconds(10);
                 var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -32,8 +32,10 @@ internal static class AgentEndpoint
         }
 
         var (member, cluster) = found;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        await using var connection = new WebSocketBusConnection(socket, handler: null) { MaxMessageSize = options.MaxMessageSize };
+        // An agent that reads batched frames asks for them with the subprotocol; an older one gets one frame per message.
+        var batching = context.WebSockets.WebSocketRequestedProtocols.Contains(WebSocketBusConnection.BatchingSubProtocol);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(batching ? WebSocketBusConnection.BatchingSubProtocol : null);
+        await using var connection = new WebSocketBusConnection(socket, handler: null) { MaxMessageSize = options.MaxMessageSize, Batching = batching };
         var session = new MemberSession(member.Id, cluster.Id, member.Name, connection, time.GetUtcNow());
         connection.NoticeReceived = async payload =>
         {

@@ -134,9 +134,27 @@ public sealed class FaultTests : IAsyncLifetime
             (await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/gateways/{clusterId}")).GetProperty("members").EnumerateArray().All(m => m.GetProperty("status").GetString() == "online"),
             TimeSpan.FromSeconds(15), "every fake member to be online");
 
-    private async Task<ClientWebSocket> ConnectAsync(string credential)
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Connect_BatchingAskedFor_IsGrantedAndOtherwiseNot(bool ask)
+    {
+        var (_, credential, _) = await _host.CreateClusterAsync("hq");
+
+        using var socket = await ConnectAsync(credential, ask);
+
+        Assert.Equal(ask ? WebSocketBusConnection.BatchingSubProtocol : null, socket.SubProtocol);
+        socket.Abort();
+    }
+
+    private async Task<ClientWebSocket> ConnectAsync(string credential, bool batching = false)
     {
         var socket = new ClientWebSocket();
+        if (batching)
+        {
+            socket.Options.AddSubProtocol(WebSocketBusConnection.BatchingSubProtocol);
+        }
+
         socket.Options.RemoteCertificateValidationCallback = (_, c, ch, e) => _host.Trust.Validate(c, ch, e);
         socket.Options.SetRequestHeader("Authorization", "GatewayMember " + credential);
         await socket.ConnectAsync(new Uri($"wss://{_host.BaseAddress.Authority}/gateway/connect"), CancellationToken.None);

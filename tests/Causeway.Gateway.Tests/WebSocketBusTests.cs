@@ -5,13 +5,16 @@ using Causeway.Bus;
 
 namespace Causeway.Gateway.Tests;
 
-/// <summary>The bus contract over the built-in transport: one WebSocket over loopback TCP.</summary>
-public sealed class WebSocketBusTests : BusConformanceTests
+/// <summary>The bus contract over the built-in transport: one WebSocket over loopback TCP, one frame per message.</summary>
+public class WebSocketBusTests : BusConformanceTests
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private WebSocketBusConnection _client = null!;
     private WebSocketBusConnection _server = null!;
     private WebSocket _serverSocket = null!;
+
+    /// <summary>Whether both ends batch frames queued behind a send under way.</summary>
+    protected virtual bool Batching => false;
 
     public override async Task InitializeAsync()
     {
@@ -22,8 +25,8 @@ public sealed class WebSocketBusTests : BusConformanceTests
         var serverTcp = await accept;
         var clientSocket = WebSocket.CreateFromStream(tcp.GetStream(), isServer: false, null, Timeout.InfiniteTimeSpan);
         _serverSocket = WebSocket.CreateFromStream(serverTcp.GetStream(), isServer: true, null, Timeout.InfiniteTimeSpan);
-        _client = new WebSocketBusConnection(clientSocket, null) { MaxMessageSize = MaxMessageSize };
-        _server = new WebSocketBusConnection(_serverSocket, new IdempotentHandler(Handler)) { MaxMessageSize = MaxMessageSize };
+        _client = new WebSocketBusConnection(clientSocket, null) { MaxMessageSize = MaxMessageSize, Batching = Batching };
+        _server = new WebSocketBusConnection(_serverSocket, new IdempotentHandler(Handler)) { MaxMessageSize = MaxMessageSize, Batching = Batching };
         _ = _client.RunAsync(CancellationToken.None);
         _ = _server.RunAsync(CancellationToken.None);
         Client = _client;
@@ -52,4 +55,10 @@ public sealed class WebSocketBusTests : BusConformanceTests
 
         Assert.Equal(BusErrorKind.Disconnected, error.Kind);
     }
+}
+
+/// <summary>The same contract with both ends batching frames that queue up behind a send under way.</summary>
+public sealed class BatchingWebSocketBusTests : WebSocketBusTests
+{
+    protected override bool Batching => true;
 }
