@@ -422,6 +422,13 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
             Shutdown();
             throw Disconnected();
         }
+        catch
+        {
+            // Whatever else broke the send, the writer's place must not stay taken, or every later frame would wait forever.
+            StopWriting();
+            Shutdown();
+            throw;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(frame);
@@ -507,8 +514,10 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
             return true;
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception)
         {
+            // The connection is unusable whatever the failure was; the calls on it fail with Disconnected. Frames queued
+            // here belong to senders that already returned, so there is no one else to tell.
             StopWriting();
             Shutdown();
             return false;
