@@ -34,6 +34,13 @@ public interface IBusResponse : IAsyncDisposable
 
     /// <summary>The streamed body; read it once.</summary>
     Stream Body { get; }
+
+    /// <summary>
+    /// The whole body when it arrived together with the head (a small answer sent as one message), else null: its length
+    /// is known before anything is written, so a caller can send it with a Content-Length in one write instead of
+    /// streaming <see cref="Body"/>. Read one or the other.
+    /// </summary>
+    ReadOnlyMemory<byte>? WholeBody { get; }
 }
 
 /// <summary>Sends requests over the bus. Implementations are thread-safe and multiplex concurrent requests.</summary>

@@ -416,6 +416,8 @@ public sealed class RabbitMqBusClient : IAsyncDisposable
 
         public Stream Body => field ??= new ChunkReadStream(ReadChunkAsync);
 
+        public ReadOnlyMemory<byte>? WholeBody { get; private set; }
+
         public void Receive(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
         {
             switch (properties.Type)
@@ -451,9 +453,11 @@ public sealed class RabbitMqBusClient : IAsyncDisposable
                     break;
                 case RabbitMqBusTopology.Complete:
                     var headLength = (int)Math.Clamp(RabbitMqBusTopology.Number(properties, "head-length") ?? 0, 0, body.Length);
-                    if (body.Length > headLength)
+                    var whole = body[headLength..].ToArray();
+                    WholeBody = whole;
+                    if (whole.Length > 0)
                     {
-                        _chunks.Writer.TryWrite(body[headLength..].ToArray());
+                        _chunks.Writer.TryWrite(whole);
                     }
 
                     _finished = true;

@@ -614,6 +614,8 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
         public Stream Body => field ??= new ChunkReadStream(ReadChunkAsync);
 
+        public ReadOnlyMemory<byte>? WholeBody { get; private set; }
+
         public void Receive(FrameType type, byte[] payload)
         {
             switch (type)
@@ -628,6 +630,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
                     break;
                 case FrameType.Complete:
                     var headLength = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4));
+                    WholeBody = payload.AsMemory(8 + headLength);
                     if (payload.Length > 8 + headLength)
                     {
                         _chunks.Writer.TryWrite(payload[(8 + headLength)..]);

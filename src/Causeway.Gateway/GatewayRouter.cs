@@ -91,6 +91,8 @@ public sealed class GatewayRouter(GatewayStore store, MemberRegistry registry, G
 
         public Stream Body => inner.Body;
 
+        public ReadOnlyMemory<byte>? WholeBody => inner.WholeBody;
+
         public async ValueTask DisposeAsync()
         {
             await inner.DisposeAsync();

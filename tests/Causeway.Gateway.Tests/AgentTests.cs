@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Causeway.Bus;
 using Causeway.Gateway.Agent;
 using Causeway.Platform.Database;
 using Causeway.Testing;
@@ -78,6 +79,7 @@ public sealed class AgentTests : IAsyncLifetime
         var first = await page.Content.ReadFromJsonAsync<JsonElement>();
         var next = await client.GetFromJsonAsync<JsonElement>(first.GetProperty("@odata.nextLink").GetString());
         var missing = await client.GetAsync(url + "NoSuchTable");
+        using var tracks = await client.GetAsync(url + "Track?$select=Name,Composer", HttpCompletionOption.ResponseHeadersRead);
         var status = await Agents.RunCommandAsync("status", "--data-dir", dir, "--json");
 
         Assert.Equal(["AC/DC", "Accept", "Aerosmith"], top.GetProperty("value").EnumerateArray().Select(v => v.GetProperty("Name").GetString()));
@@ -85,6 +87,13 @@ public sealed class AgentTests : IAsyncLifetime
         Assert.Contains(service.GetProperty("value").EnumerateArray(), s => s.GetProperty("name").GetString() == "Track");
         Assert.Equal("odata.maxpagesize=2", page.Headers.GetValues("Preference-Applied").Single());
         Assert.Equal(2, first.GetProperty("value").GetArrayLength());
+        // A small answer arrives whole over the bus and goes out with its length; a large one streams in chunks.
+        Assert.True(page.Content.Headers.ContentLength > 0, "the small page had no Content-Length");
+        Assert.NotEqual(true, page.Headers.TransferEncodingChunked);
+        Assert.Equal(HttpStatusCode.OK, tracks.StatusCode);
+        Assert.Null(tracks.Content.Headers.ContentLength);
+        Assert.True(tracks.Headers.TransferEncodingChunked, "the large answer was not streamed");
+        Assert.True((await tracks.Content.ReadAsByteArrayAsync()).Length > WebSocketBusConnection.ChunkSize);
         Assert.Equal("Restless and Wild", next.GetProperty("value")[0].GetProperty("Title").GetString());
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.True((await missing.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("error", out _));

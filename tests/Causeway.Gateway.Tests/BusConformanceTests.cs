@@ -318,6 +318,15 @@ public abstract class BusConformanceTests : IAsyncLifetime
         };
 
         await using var response = await Client.SendAsync(new BusRequest("sized", default), CancellationToken.None);
+        if (size < WebSocketBusConnection.ChunkSize)
+        {
+            Assert.Equal(body, response.WholeBody?.ToArray());
+        }
+        else if (size > WebSocketBusConnection.ChunkSize)
+        {
+            Assert.Null(response.WholeBody);
+        }
+
         using var received = new MemoryStream();
         await response.Body.CopyToAsync(received);
 
