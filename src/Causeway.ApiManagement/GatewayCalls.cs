@@ -641,6 +641,14 @@ internal sealed partial class GatewayCalls(
                 context.Response.Headers["Preference-Applied"] = applied;
             }
 
+            if (response.WholeBody is { } whole && response.Status is not (204 or 304))
+            {
+                // It crossed the bus whole: sent with its length in one write rather than chunked.
+                context.Response.ContentLength = whole.Length;
+                await context.Response.Body.WriteAsync(whole, context.RequestAborted);
+                return;
+            }
+
             try
             {
                 await response.Body.CopyToAsync(context.Response.Body, 32 * 1024, context.RequestAborted);

@@ -256,6 +256,10 @@ public sealed class GatewayConnectionTests(GatewayConnectionFixture fixture) : I
 
         var acdc = await GetJsonAsync(client, $"{apim}/Artist/items/1");
         Assert.Equal("AC/DC", acdc.GetProperty("Name").GetString());
+        // A row crossed the bus whole, so it goes out with its length rather than chunked.
+        using var one = await client.GetAsync($"{apim}/Artist/items/1");
+        Assert.True(one.Content.Headers.ContentLength > 0, "a single row came without a Content-Length");
+        Assert.NotEqual(true, one.Headers.TransferEncodingChunked);
 
         // An insert retried with the same idempotency key is carried out once.
         HttpResponseMessage? inserted = null;
