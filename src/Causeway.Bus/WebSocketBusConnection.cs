@@ -70,8 +70,9 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     /// <summary>Whether frames sent while another send is under way go out together in one message (the peer reads them).</summary>
     public bool Batching { get; init; }
 
-    // Frames queued while a send is under way go out together up to this size (a chunk is 32 kB).
-    private const int MaxBatchSize = 256 * 1024;
+    // Frames queued while a send is under way go out together up to this size: the smallest message limit a peer may be
+    // configured with (Gateway:MaxMessageSize is at least 64 kB), so that no batch is larger than a frame the peer accepts.
+    private const int MaxBatchSize = 64 * 1024;
 
     /// <summary>One-way messages from the peer (hello, heartbeats). Called on the receive loop: keep it short.</summary>
     public Func<ReadOnlyMemory<byte>, Task>? NoticeReceived { get; set; }
@@ -473,20 +474,21 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         {
             while (start < frames.Count)
             {
-                if (frames.Count - start == 1)
+                // One Batch message: type(1) | empty id(16) | (length(4) | frame) for each frame, up to the batch limit; a
+                // frame that has no company within the limit goes alone, as an ordinary message.
+                var end = start;
+                var size = 17;
+                while (end < frames.Count && size + 4 + frames[end].Length <= MaxBatchSize)
+                {
+                    size += 4 + frames[end].Length;
+                    end++;
+                }
+
+                if (end - start <= 1)
                 {
                     await _socket.SendAsync(frames[start].Buffer.AsMemory(0, frames[start].Length), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
                     start++;
                     continue;
-                }
-
-                // One Batch message: type(1) | empty id(16) | (length(4) | frame) for each frame, up to the batch limit.
-                var end = start;
-                var size = 17;
-                while (end < frames.Count && (end == start || size + 4 + frames[end].Length <= MaxBatchSize))
-                {
-                    size += 4 + frames[end].Length;
-                    end++;
                 }
 
                 var batch = ArrayPool<byte>.Shared.Rent(size);

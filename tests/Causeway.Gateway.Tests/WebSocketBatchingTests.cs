@@ -35,15 +35,42 @@ public sealed class WebSocketBatchingTests : IAsyncLifetime
     [InlineData(false, 10)]
     public async Task SendAsync_RequestsQueuedBehindASend_LeaveAsOneMessageOnlyWhenBatching(bool batching, int writes)
     {
+        var (answers, written) = await SendBehindAGateAsync(batching, requests: 10, bodySize: 0, serverLimit: WebSocketBusConnection.DefaultMaxMessageSize);
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"op-{i}"), answers);
+        Assert.Equal(writes, written);
+    }
+
+    [Fact]
+    public async Task SendAsync_QueuedFramesOverTheBatchLimit_SplitIntoMessagesThePeerAccepts()
+    {
+        // Four 30 kB requests queue up behind the first: two fit in one batch under 64 kB, the smallest limit a peer may have.
+        var (answers, written) = await SendBehindAGateAsync(batching: true, requests: 5, bodySize: 30_000, serverLimit: 64 * 1024);
+
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"op-{i}"), answers);
+        Assert.Equal(3, written);
+    }
+
+    /// <summary>
+    /// Sends one request whose write is held, queues the rest behind it, lets the write go and collects the answers (the
+    /// operations, echoed as heads) and the number of writes the client made.
+    /// </summary>
+    private async Task<(List<string> Answers, int Writes)> SendBehindAGateAsync(bool batching, int requests, int bodySize, int serverLimit)
+    {
         var gated = new GatedStream(_clientTcp.GetStream());
         await using var client = new WebSocketBusConnection(WebSocket.CreateFromStream(gated, isServer: false, null, Timeout.InfiniteTimeSpan), null) { Batching = batching };
-        await using var server = new WebSocketBusConnection(WebSocket.CreateFromStream(_serverTcp.GetStream(), isServer: true, null, Timeout.InfiniteTimeSpan), new Echo()) { Batching = batching };
+        await using var server = new WebSocketBusConnection(WebSocket.CreateFromStream(_serverTcp.GetStream(), isServer: true, null, Timeout.InfiniteTimeSpan), new Echo())
+        {
+            Batching = batching,
+            MaxMessageSize = serverLimit,
+        };
         _ = client.RunAsync(CancellationToken.None);
         _ = server.RunAsync(CancellationToken.None);
+        var body = new byte[bodySize];
 
-        var first = client.SendAsync(new BusRequest("op-0", default), CancellationToken.None);
+        var first = client.SendAsync(new BusRequest("op-0", body), CancellationToken.None);
         await gated.FirstWriteStarted.WaitAsync(TimeSpan.FromSeconds(10));
-        var rest = Enumerable.Range(1, 9).Select(i => client.SendAsync(new BusRequest($"op-{i}", default), CancellationToken.None)).ToList();
+        var rest = Enumerable.Range(1, requests - 1).Select(i => client.SendAsync(new BusRequest($"op-{i}", body), CancellationToken.None)).ToList();
         gated.Open();
 
         var answers = new List<string>();
@@ -53,8 +80,7 @@ public sealed class WebSocketBatchingTests : IAsyncLifetime
             answers.Add(BusNotices.Text(response.Head));
         }
 
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"op-{i}"), answers);
-        Assert.Equal(writes, gated.Writes);
+        return (answers, gated.Writes);
     }
 
     [Fact]
