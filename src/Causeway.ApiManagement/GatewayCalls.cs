@@ -641,11 +641,8 @@ internal sealed partial class GatewayCalls(
                 context.Response.Headers["Preference-Applied"] = applied;
             }
 
-            if (response.WholeBody is { } whole && response.Status is not (204 or 304))
+            if (await BusAnswers.TryWriteWholeAsync(context, response, context.RequestAborted))
             {
-                // It crossed the bus whole: sent with its length in one write rather than chunked.
-                context.Response.ContentLength = whole.Length;
-                await context.Response.Body.WriteAsync(whole, context.RequestAborted);
                 return;
             }
 

@@ -392,10 +392,7 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
     {
         // A frame is abandoned only before it is handed over: a send cut off half-way would break the connection for every call on it.
         cancellationToken.ThrowIfCancellationRequested();
-        var frame = ArrayPool<byte>.Shared.Rent(17 + payload.Length);
-        frame[0] = (byte)type;
-        id.TryWriteBytes(frame.AsSpan(1, 16));
-        payload.Span.CopyTo(frame.AsSpan(17));
+        var frame = RentFrame(type, id, payload);
         lock (_queue)
         {
             if (_closed.IsCancellationRequested)
@@ -533,6 +530,16 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
         }
     }
 
+    /// <summary>One frame, <c>type(1) | correlation id(16) | payload</c>, in a pooled buffer (return it when sent).</summary>
+    private static byte[] RentFrame(FrameType type, Guid id, ReadOnlyMemory<byte> payload)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(17 + payload.Length);
+        frame[0] = (byte)type;
+        id.TryWriteBytes(frame.AsSpan(1, 16));
+        payload.Span.CopyTo(frame.AsSpan(17));
+        return frame;
+    }
+
     private void StopWriting()
     {
         lock (_queue)
@@ -544,12 +551,9 @@ public sealed class WebSocketBusConnection : IBusClient, IAsyncDisposable
 
     private async Task SendAloneAsync(FrameType type, Guid id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var frame = ArrayPool<byte>.Shared.Rent(17 + payload.Length);
+        var frame = RentFrame(type, id, payload);
         try
         {
-            frame[0] = (byte)type;
-            id.TryWriteBytes(frame.AsSpan(1, 16));
-            payload.Span.CopyTo(frame.AsSpan(17));
             await _sendLock.WaitAsync(cancellationToken);
             try
             {

@@ -117,11 +117,8 @@ internal static class GatewayDataApi
                 context.Response.Headers["Preference-Applied"] = applied;
             }
 
-            if (response.WholeBody is { } whole && response.Status is not (204 or 304))
+            if (await BusAnswers.TryWriteWholeAsync(context, response, ct))
             {
-                // A small answer arrived whole: one write with its length, no chunked framing and no separate last chunk.
-                context.Response.ContentLength = whole.Length;
-                await context.Response.Body.WriteAsync(whole, ct);
                 return;
             }
 
