@@ -1,6 +1,8 @@
+using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Causeway.Connectors;
@@ -43,6 +45,9 @@ internal sealed partial class ApimRuntime(
     private long _calls;
     private readonly ResiliencePipeline<HttpResponseMessage> _retry = BuildRetry(options.Value);
     private ScriptCalls? _scripts;
+
+    // The connection values of remembered records (connections without OAuth), forgotten with their record.
+    private readonly ConditionalWeakTable<ConnectionRecord, FrozenDictionary<string, string>> _values = new();
 
     public async Task HandleAsync(HttpContext context, string connectorName, Guid connectionId)
     {
@@ -159,7 +164,10 @@ internal sealed partial class ApimRuntime(
             }
         }
 
-        var secrets = connections.UnsealForCall(connection);
+        // Only an OAuth refresh or a script may change the secrets of a call; any other call reads the record's own.
+        var secrets = connection.OAuth is null && !connector.IsServedByScript(match.Operation)
+            ? connections.UnsealShared(connection)
+            : connections.UnsealForCall(connection);
         if (connection.OAuth is not null)
         {
             try
@@ -235,7 +243,25 @@ internal sealed partial class ApimRuntime(
         IEnumerable<KeyValuePair<string, string>> query, IReadOnlyList<KeyValuePair<string, string>> headers, JsonNode? json, byte[]? body, Uri? frontend,
         CancellationToken cancellationToken)
     {
-        var values = ConnectionValues(connection, secrets);
+        // A connection without OAuth has the same values on every call while its record is remembered: they are made once
+        // per record (as its secrets are opened once per record) and shared, read-only. OAuth tokens change, so those are
+        // made per call.
+        IReadOnlyDictionary<string, string> values;
+        if (connection.OAuth is not null)
+        {
+            values = ConnectionValues(connection, secrets);
+        }
+        else if (_values.TryGetValue(connection, out var remembered))
+        {
+            values = remembered;
+        }
+        else
+        {
+            var made = ConnectionValues(connection, secrets).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+            _values.AddOrUpdate(connection, made);
+            values = made;
+        }
+
         var request = BackendRequestFactory.Create(connector, match, query, headers, json?.DeepClone(), body);
         CredentialInjector.Apply(connector, request, values);
         var context = new PolicyContext(connector, match.Operation, request, values)
@@ -268,11 +294,34 @@ internal sealed partial class ApimRuntime(
     internal async Task<SendResult> SendAsync(ApimRequest request, CancellationToken cancellationToken, CallOutcome outcome, bool retry = true)
     {
         var uri = request.ToUri();
-        var pipeline = retry && IdempotentMethods.Contains(request.Method) ? _retry : ResiliencePipeline<HttpResponseMessage>.Empty;
         try
         {
-            var response = await pipeline.ExecuteAsync(static (state, ct) => state.Runtime.AttemptAsync(state.Request, state.Uri, state.Outcome, ct),
-                (Runtime: this, Request: request, Uri: uri, Outcome: outcome), cancellationToken);
+            // The first attempt goes straight to the backend; only an answer or failure the retry policy handles enters the
+            // pipeline, which hands that first outcome to its strategy as attempt one and makes the further attempts.
+            HttpResponseMessage? first = null;
+            Exception? failed = null;
+            try
+            {
+                first = await AttemptAsync(request, uri, outcome, cancellationToken);
+            }
+            catch (HttpRequestException e) when (IsRetryable(e))
+            {
+                failed = e;
+            }
+
+            if (!retry || !IdempotentMethods.Contains(request.Method) || _options.MaxRetries == 0 || (failed is null && !IsRetryable(first!)))
+            {
+                if (failed is not null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+                }
+
+                return new SendResult(first, 0, null);
+            }
+
+            var firstOutcome = new FirstOutcome(first, failed);
+            var response = await _retry.ExecuteAsync(static (state, ct) => state.First.Take() is { } taken ? taken : state.Runtime.AttemptAsync(state.Request, state.Uri, state.Outcome, ct),
+                (Runtime: this, Request: request, Uri: uri, Outcome: outcome, First: firstOutcome), cancellationToken);
             return new SendResult(response, 0, null);
         }
         catch (TimeoutException)
@@ -297,6 +346,30 @@ internal sealed partial class ApimRuntime(
             return new SendResult(null, status, $"The backend {uri.Authority} could not be reached: {why}.");
         }
     }
+
+    /// <summary>The first attempt's outcome, given to the retry pipeline once as its own first attempt.</summary>
+    private sealed class FirstOutcome(HttpResponseMessage? response, Exception? failure)
+    {
+        private int _taken;
+
+        /// <summary>The first outcome the first time (a failure is rethrown); null after.</summary>
+        public ValueTask<HttpResponseMessage>? Take()
+        {
+            if (Interlocked.Exchange(ref _taken, 1) != 0)
+            {
+                return null;
+            }
+
+            return failure is null ? ValueTask.FromResult(response!) : ValueTask.FromException<HttpResponseMessage>(failure);
+        }
+    }
+
+    // What the retry pipeline retries (besides connection failures): 429 and 5xx answers.
+    private static bool IsRetryable(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
+
+    // A connection that failed or closed before answering is retried; a timeout is not (the caller has waited long enough).
+    private static bool IsRetryable(HttpRequestException e) => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded;
 
     private async ValueTask<HttpResponseMessage> AttemptAsync(ApimRequest request, Uri uri, CallOutcome outcome, CancellationToken ct)
     {
@@ -534,9 +607,8 @@ internal sealed partial class ApimRuntime(
             MaxDelay = maxDelay,
             ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
             {
-                // A timeout is not retried: the caller has waited long enough.
-                { Exception: HttpRequestException e } => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded,
-                { Result: { } r } => r.StatusCode == HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500,
+                { Exception: HttpRequestException e } => IsRetryable(e),
+                { Result: { } r } => IsRetryable(r),
                 _ => false,
             }),
             DelayGenerator = args =>

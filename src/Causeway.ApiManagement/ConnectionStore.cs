@@ -170,8 +170,14 @@ internal sealed class ConnectionStore(SqlDatabase database, MasterKeyProtector p
     /// is opened on its first call only, and its values are forgotten with it (they live as long as that record object,
     /// never longer than a fresh read would show them). Every call gets its own copy, which it may change.
     /// </summary>
-    public ConnectionSecrets UnsealForCall(ConnectionRecord record) =>
-        (_unsealed.TryGetValue(record, out var open) ? open : _unsealed.GetValue(record, Unseal)).Copy();
+    public ConnectionSecrets UnsealForCall(ConnectionRecord record) => UnsealShared(record).Copy();
+
+    /// <summary>
+    /// As <see cref="UnsealForCall"/> without the copy: the one instance every call of this record shares. For callers
+    /// that only read it.
+    /// </summary>
+    public ConnectionSecrets UnsealShared(ConnectionRecord record) =>
+        _unsealed.TryGetValue(record, out var open) ? open : _unsealed.GetValue(record, Unseal);
 
     /// <summary>Replaces the sealed secrets and sets the status; clears a pending OAuth state.</summary>
     public async Task UpdateSecretsAsync(ConnectionRecord record, ConnectionSecrets secrets, string status, string? reason, CancellationToken cancellationToken)

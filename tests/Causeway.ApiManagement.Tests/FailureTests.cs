@@ -189,6 +189,27 @@ public sealed class FailureTests(ApimFixture fixture)
     }
 
     [Fact]
+    public async Task Call_Backend503Always_GetTriedOnceThenRetriedTwiceAndLast503Returned()
+    {
+        var connection = await fixture.WidgetsConnectionAsync();
+        fixture.Backend.Received.Clear();
+        var calls = 0;
+        fixture.Backend.Respond = context =>
+        {
+            context.Response.StatusCode = 503;
+            context.Response.Headers["X-Attempt"] = Interlocked.Increment(ref calls).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Task.CompletedTask;
+        };
+
+        var response = await fixture.Admin.GetAsync($"/apim/widgets/{Id(connection)}/widgets/7");
+
+        // The default ApiManagement:MaxRetries is 2: three attempts in all, the caller gets the third answer.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(3, fixture.Backend.Received.Count);
+        Assert.Equal("3", response.Headers.GetValues("X-Attempt").Single());
+    }
+
+    [Fact]
     public async Task Call_Backend503OnPost_NotRetried()
     {
         var connection = await fixture.WidgetsConnectionAsync();

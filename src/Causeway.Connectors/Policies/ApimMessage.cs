@@ -125,7 +125,13 @@ public sealed class ApimRequest
     /// <summary>The absolute URI to send: base URL + path + encoded query.</summary>
     public Uri ToUri()
     {
-        var sb = new StringBuilder(BaseUrl.TrimEnd('/'));
+        var start = BaseUrl.AsSpan().TrimEnd('/');
+        if (Query.Count == 0)
+        {
+            return new Uri(Path.StartsWith('/') ? string.Concat(start, Path) : string.Concat(start, "/", Path), UriKind.Absolute);
+        }
+
+        var sb = new StringBuilder().Append(start);
         sb.Append(Path.StartsWith('/') ? Path : "/" + Path);
         var first = true;
         foreach (var (k, v) in Query)

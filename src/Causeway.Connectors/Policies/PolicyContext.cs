@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Causeway.Connectors;
 
 /// <summary>
@@ -29,9 +31,13 @@ public sealed class PolicyContext
         OriginalMethod = request.Method;
         OriginalPath = request.Path;
         OriginalBaseUrl = request.BaseUrl;
-        _connectionValues = connectionValues is null
-            ? new Dictionary<string, string>()
-            : new Dictionary<string, string>(connectionValues, StringComparer.OrdinalIgnoreCase);
+        // A frozen dictionary cannot change under the call, so one that already ignores case is used as it is.
+        _connectionValues = connectionValues switch
+        {
+            null => new Dictionary<string, string>(),
+            FrozenDictionary<string, string> frozen when frozen.Comparer == StringComparer.OrdinalIgnoreCase => frozen,
+            _ => new Dictionary<string, string>(connectionValues, StringComparer.OrdinalIgnoreCase),
+        };
     }
 
     /// <summary>The connector.</summary>
