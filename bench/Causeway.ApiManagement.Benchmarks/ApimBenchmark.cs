@@ -61,6 +61,11 @@ internal static class ApimBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.SkipWhile(a => a != "--matching").Skip(1).FirstOrDefault() is { } packages)
+        {
+            return MatchingBenchmark.Run(packages, Option(args, "--passes", 200));
+        }
+
         var seconds = Option(args, "--seconds", 4);
         var concurrency = Option(args, "--concurrency", 16);
         _warmupSeconds = Option(args, "--warmup", 20);

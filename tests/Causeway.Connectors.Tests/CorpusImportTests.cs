@@ -167,6 +167,64 @@ public sealed class CorpusRuntimeTests(ITestOutputHelper output)
         Assert.Equal(KnownRuntimeFailures, failures);
     }
 
+    /// <summary>
+    /// The matcher tries only the templates on the branches of its tree of path segments that a path follows: for every
+    /// operation of every package and of the built-in connectors, under several spellings of its path and another method,
+    /// it must answer as trying every template does.
+    /// </summary>
+    [Fact]
+    public void EveryOperation_MatcherByPathTree_AnswersAsTryingEveryTemplate()
+    {
+        var corpus = TestPackages.CorpusFolder();
+        var folders = corpus is null
+            ? Directory.GetDirectories(Path.Combine(AppContext.BaseDirectory, "packages")).Order(StringComparer.Ordinal).ToList()
+            : Directory.GetDirectories(corpus).SelectMany(Directory.GetDirectories).Order(StringComparer.Ordinal).ToList();
+        var compared = 0;
+        var differences = new List<string>();
+        foreach (var connector in BuiltInConnectors.All.Concat(folders.Select(Read).OfType<ConnectorDefinition>()))
+        {
+            foreach (var op in connector.Operations)
+            {
+                var path = System.Text.RegularExpressions.Regex.Replace(op.PathTemplate, @"\{\*[^}]+\}", "x1/x2").Replace("{", "x1{", StringComparison.Ordinal);
+                path = System.Text.RegularExpressions.Regex.Replace(path, @"x1\{[^}]+\}", "x1");
+                var spellings = new[]
+                {
+                    path, path.ToUpperInvariant(), path.ToLowerInvariant(), path + "/", connector.BasePath + path, "/no-such-segment" + path,
+                    path.Length > 1 ? path[..^1] : "/", "/\u212Aelvin" + path, "/caf%C3%A9" + path,
+                };
+                foreach (var spelling in spellings)
+                {
+                    foreach (var method in new[] { op.Method, "DELETE" }.Distinct())
+                    {
+                        var fast = OperationMatcher.Match(connector, method, spelling, null, null, hasBody: true, everyTemplate: false);
+                        var reference = OperationMatcher.Match(connector, method, spelling, null, null, hasBody: true, everyTemplate: true);
+                        compared++;
+                        if (fast.Match?.Operation != reference.Match?.Operation || fast.Error?.Message != reference.Error?.Message)
+                        {
+                            differences.Add($"{connector.Name} {method} {spelling}: {fast.Match?.Operation.OperationId ?? fast.Error?.Message} vs {reference.Match?.Operation.OperationId ?? reference.Error?.Message}");
+                        }
+                    }
+                }
+            }
+        }
+
+        output.WriteLine($"packages: {folders.Count} and the built-in connectors, requests compared: {compared}, differences: {differences.Count}");
+        Assert.True(compared > 0, "no operation was compared");
+        Assert.True(differences.Count == 0, string.Join("\n", differences.Take(20)));
+    }
+
+    private static ConnectorDefinition? Read(string folder)
+    {
+        try
+        {
+            return ConnectorPackageReader.ReadFolder(folder);
+        }
+        catch (ConnectorImportException)
+        {
+            return null;
+        }
+    }
+
     // Package defects that only show at call time. Bloomflow's createApplication reads its host from a header
     // ('bloomflow_api_url') that, unlike its other operations, it does not declare, so a caller using the definition
     // never sends it.

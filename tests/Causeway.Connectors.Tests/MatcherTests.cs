@@ -145,4 +145,36 @@ public sealed class MatcherTests
 
         Assert.Equal(expected, result.Match!.Operation.OperationId);
     }
+    [Theory]
+    [InlineData("GET", "/files/a/b/c", "ReadFile")]
+    [InlineData("GET", "/files/7/meta", "FileMeta")]
+    [InlineData("GET", "/FILES/7/META", "FileMeta")]
+    [InlineData("GET", "/op3/x", "Op3")]
+    [InlineData("DELETE", "/files/a/b", null)]
+    [InlineData("GET", "/nothing/here", null)]
+    public void Match_LargeConnectorWithCatchAll_AnswersAsTryingEveryTemplate(string method, string path, string? expected)
+    {
+        // More operations than the matcher tries one by one, so that the tree of path segments is used.
+        var paths = string.Join(",", Enumerable.Range(0, 10).Select(i =>
+            "\"/op" + i + "/{id}\": { \"get\": { \"operationId\": \"Op" + i + "\", \"parameters\": [ { \"name\": \"id\", \"in\": \"path\", \"required\": true, \"type\": \"string\" } ], \"responses\": { \"200\": { \"description\": \"ok\" } } } }"));
+        var swagger = $$"""
+            {
+              "swagger": "2.0", "info": { "title": "Large", "version": "1.0" }, "host": "api.example.com", "basePath": "/",
+              "schemes": ["https"],
+              "paths": {
+                "/files/{*path}": { "get": { "operationId": "ReadFile", "parameters": [ { "name": "path", "in": "path", "required": true, "type": "string" } ], "responses": { "200": { "description": "ok" } } } },
+                "/files/{id}/meta": { "get": { "operationId": "FileMeta", "parameters": [ { "name": "id", "in": "path", "required": true, "type": "string" } ], "responses": { "200": { "description": "ok" } } } },
+                {{paths}}
+              }
+            }
+            """;
+        var large = PackageReaderTests.Minimal(swagger: swagger);
+
+        var result = OperationMatcher.Match(large, method, path);
+        var reference = OperationMatcher.Match(large, method, path, null, null, hasBody: false, everyTemplate: true);
+
+        Assert.Equal(expected, result.Match?.Operation.OperationId);
+        Assert.Equal(reference.Match?.Operation, result.Match?.Operation);
+        Assert.Equal(reference.Error?.Message, result.Error?.Message);
+    }
 }

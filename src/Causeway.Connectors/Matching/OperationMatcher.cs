@@ -40,7 +40,7 @@ public sealed record OperationMatchResult(OperationMatch? Match, MatchError? Err
 /// </summary>
 public static class OperationMatcher
 {
-    private static readonly ConditionalWeakTable<ConnectorDefinition, IReadOnlyList<CompiledTemplate>> Compiled = new();
+    private static readonly ConditionalWeakTable<ConnectorDefinition, CompiledConnector> Compiled = new();
 
     /// <summary>Matches and validates the request.</summary>
     /// <param name="definition">The connector.</param>
@@ -55,26 +55,40 @@ public static class OperationMatcher
         string path,
         IEnumerable<KeyValuePair<string, string>>? query = null,
         IEnumerable<KeyValuePair<string, string>>? headers = null,
-        bool hasBody = false)
+        bool hasBody = false) => Match(definition, method, path, query, headers, hasBody, everyTemplate: false);
+
+    /// <summary>As the public overload; <paramref name="everyTemplate"/> tries every template (the reference for tests).</summary>
+    internal static OperationMatchResult Match(
+        ConnectorDefinition definition,
+        string method,
+        string path,
+        IEnumerable<KeyValuePair<string, string>>? query,
+        IEnumerable<KeyValuePair<string, string>>? headers,
+        bool hasBody,
+        bool everyTemplate)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(path);
-        var templates = Compiled.GetValue(definition, d => d.Operations.Select(o => new CompiledTemplate(o)).ToList());
-        var candidates = new List<string> { Normalise(path) };
+        var compiled = Compiled.GetValue(definition, static d => new CompiledConnector(d));
+        var normalised = Normalise(path);
         // Paths match with or without a trailing slash; when a connector declares both forms, the one written as asked wins.
-        var trailingSlash = candidates[0].Length > 1 && path.AsSpan(0, path.IndexOf('?') is var q and >= 0 ? q : path.Length).EndsWith("/", StringComparison.Ordinal);
-        if (definition.BasePath.Length > 0 && candidates[0].StartsWith(definition.BasePath + "/", StringComparison.OrdinalIgnoreCase))
-        {
-            candidates.Insert(0, candidates[0][definition.BasePath.Length..]);
-        }
+        var trailingSlash = normalised.Length > 1 && path.AsSpan(0, path.IndexOf('?') is var q and >= 0 ? q : path.Length).EndsWith("/", StringComparison.Ordinal);
+
+        // The path without the basePath is tried first, then as written.
+        var withoutBase = definition.BasePath.Length > 0 && normalised.Length > definition.BasePath.Length && normalised[definition.BasePath.Length] == '/'
+            && normalised.StartsWith(definition.BasePath, StringComparison.OrdinalIgnoreCase)
+            ? normalised[definition.BasePath.Length..]
+            : null;
 
         (CompiledTemplate Template, Match Match)? best = null;
-        var allowed = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var candidate in candidates)
+        SortedSet<string>? allowed = null;
+        foreach (var candidate in withoutBase is null ? [normalised] : (string[])[withoutBase, normalised])
         {
-            foreach (var t in templates)
+            var templates = everyTemplate ? compiled.All : compiled.CandidatesFor(candidate);
+            for (var i = 0; i < templates.Length; i++)
             {
+                var t = templates[i];
                 var m = t.Regex.Match(candidate);
                 if (!m.Success)
                 {
@@ -83,7 +97,7 @@ public static class OperationMatcher
 
                 if (!string.Equals(t.Operation.Method, method, StringComparison.OrdinalIgnoreCase))
                 {
-                    allowed.Add(t.Operation.Method);
+                    (allowed ??= new SortedSet<string>(StringComparer.Ordinal)).Add(t.Operation.Method);
                     continue;
                 }
 
@@ -102,7 +116,7 @@ public static class OperationMatcher
 
         if (best is null)
         {
-            return allowed.Count > 0
+            return allowed is { Count: > 0 }
                 ? Fail(MatchFailure.MethodNotAllowed, 405, $"{method.ToUpperInvariant()} is not allowed on this path; allowed: {string.Join(", ", allowed)}")
                 : Fail(MatchFailure.NotFound, 404, $"connector '{definition.Name}' has no operation for {method.ToUpperInvariant()} {path}");
         }
@@ -133,17 +147,15 @@ public static class OperationMatcher
             return Fail(MatchFailure.Unavailable, 501, $"operation '{operation.OperationId}' is unavailable: {operation.Availability.Reason}");
         }
 
-        var queryList = query?.ToList() ?? [];
-        var headerList = headers?.ToList();
         foreach (var p in operation.Parameters)
         {
             switch (p.In)
             {
                 case ParameterLocation.Query:
-                    Check(p, queryList.Where(q => q.Key == p.Name).Select(q => q.Value).FirstOrDefault(), problems);
+                    Check(p, FirstValue(query, p.Name, StringComparison.Ordinal), problems);
                     break;
-                case ParameterLocation.Header when headerList is not null:
-                    Check(p, headerList.Where(h => string.Equals(h.Key, p.Name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault(), problems);
+                case ParameterLocation.Header when headers is not null:
+                    Check(p, FirstValue(headers, p.Name, StringComparison.OrdinalIgnoreCase), problems);
                     break;
                 case ParameterLocation.Body or ParameterLocation.FormData when p.Required && !hasBody:
                     problems.Add($"{Where(p)} is required: the request has no body");
@@ -154,6 +166,19 @@ public static class OperationMatcher
         return problems.Count > 0
             ? new OperationMatchResult(null, new MatchError(MatchFailure.InvalidParameters, 400, $"operation '{operation.OperationId}': {string.Join("; ", problems)}", problems))
             : new OperationMatchResult(new OperationMatch(operation, pathValues), null);
+    }
+
+    private static string? FirstValue(IEnumerable<KeyValuePair<string, string>>? pairs, string name, StringComparison comparison)
+    {
+        foreach (var (key, value) in pairs ?? [])
+        {
+            if (string.Equals(key, name, comparison))
+            {
+                return value;
+            }
+        }
+
+        return null;
     }
 
     private static OperationMatchResult Fail(MatchFailure kind, int status, string message) =>
@@ -206,6 +231,134 @@ public static class OperationMatcher
         }
 
         return path.Length > 1 ? path.TrimEnd('/') : path;
+    }
+
+    /// <summary>
+    /// A connector's templates in a tree of their path segments: a literal segment is a named branch (compared ignoring
+    /// case), a segment holding a parameter is the one branch that takes any segment, and a <c>{*name}</c> catch-all
+    /// takes whatever follows. A path only reaches the templates whose branches its own segments follow, so a connector
+    /// with hundreds of operations tries a few regular expressions per call, not all of them; the regular expressions
+    /// still decide. Candidates are tried in the connector's order, which decides between equally specific templates.
+    /// </summary>
+    private sealed class CompiledConnector
+    {
+        // Connectors with at most this many operations try them all.
+        private const int SmallConnector = 8;
+
+        private readonly CompiledTemplate[] _all;
+        private readonly Node _root = new();
+
+        public CompiledConnector(ConnectorDefinition definition)
+        {
+            _all = definition.Operations.Select(o => new CompiledTemplate(o)).ToArray();
+            for (var i = 0; i < _all.Length; i++)
+            {
+                var node = _root;
+                var rest = false;
+                foreach (var segment in Segments(Normalise(_all[i].Operation.PathTemplate)))
+                {
+                    if (segment.Contains("{*", StringComparison.Ordinal))
+                    {
+                        // A catch-all matches across segments: the template is a candidate for every path reaching here.
+                        node.Rest.Add(i);
+                        rest = true;
+                        break;
+                    }
+
+                    // Non-ASCII literals follow the regular expressions' case rules, not OrdinalIgnoreCase's: any segment may reach them.
+                    if (segment.Contains('{', StringComparison.Ordinal) || !Ascii.IsValid(segment))
+                    {
+                        node = node.Parameter ??= new Node();
+                    }
+                    else if (!node.Literals.TryGetValue(segment, out var child))
+                    {
+                        node = node.Literals[segment] = new Node();
+                    }
+                    else
+                    {
+                        node = child;
+                    }
+                }
+
+                if (!rest)
+                {
+                    node.Ends.Add(i);
+                }
+            }
+        }
+
+        /// <summary>Every template, in the connector's order.</summary>
+        public CompiledTemplate[] All => _all;
+
+        /// <summary>The templates that may match a normalised path, in the connector's order.</summary>
+        public CompiledTemplate[] CandidatesFor(string path)
+        {
+            if (_all.Length <= SmallConnector)
+            {
+                // Trying a few templates costs less than finding the branch.
+                return _all;
+            }
+
+            var segments = Segments(path);
+            foreach (var segment in segments)
+            {
+                if (!Ascii.IsValid(segment))
+                {
+                    // Outside ASCII the regular expressions' case rules are not OrdinalIgnoreCase's: let them decide.
+                    return _all;
+                }
+            }
+
+            var found = new List<int>();
+            Collect(_root, segments, 0, found);
+            if (found.Count > 1)
+            {
+                found.Sort();
+            }
+
+            var candidates = new CompiledTemplate[found.Count];
+            for (var i = 0; i < candidates.Length; i++)
+            {
+                candidates[i] = _all[found[i]];
+            }
+
+            return candidates;
+        }
+
+        private static void Collect(Node node, string[] segments, int depth, List<int> found)
+        {
+            found.AddRange(node.Rest);
+            if (depth == segments.Length)
+            {
+                found.AddRange(node.Ends);
+                return;
+            }
+
+            if (node.Literals.TryGetValue(segments[depth], out var literal))
+            {
+                Collect(literal, segments, depth + 1, found);
+            }
+
+            if (node.Parameter is { } parameter)
+            {
+                Collect(parameter, segments, depth + 1, found);
+            }
+        }
+
+        // "/a/b" → "a", "b"; "/" → ""; "" (what "//" normalises to) → "".
+        private static string[] Segments(string path) => path.TrimStart('/').Split('/');
+
+        private sealed class Node
+        {
+            public Dictionary<string, Node> Literals { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+            public Node? Parameter { get; set; }
+
+            // Templates whose path ends here, and catch-all templates that take any rest from here on.
+            public List<int> Ends { get; } = [];
+
+            public List<int> Rest { get; } = [];
+        }
     }
 
     private sealed class CompiledTemplate
