@@ -246,6 +246,33 @@ public sealed class ThrottleTests
     }
 
     [Fact]
+    public void TryAcquire_LimitAboveMaxEntries_CountsInStepsWithBoundedMemory()
+    {
+        var time = new FakeTime();
+        var options = new ConnectionThrottleOptions();
+        options.PerConnector["bulk"] = new ThrottleLimit(50_000, TimeSpan.FromSeconds(10));
+        var throttle = new ConnectionThrottle(time, options);
+
+        // 50,000 calls 40 µs apart (2 s): kept in steps of 10 s / 10,000 = 1 ms, 25 calls per step.
+        for (var i = 0; i < 50_000; i++)
+        {
+            Assert.True(throttle.TryAcquire("bulk", "c").Allowed, $"call {i} was refused");
+            time.Advance(TimeSpan.FromTicks(400));
+        }
+
+        Assert.Equal(2_001, throttle.EntriesOf("bulk", "c"));
+        var refused = throttle.TryAcquire("bulk", "c");
+        Assert.False(refused.Allowed);
+        Assert.Equal(TimeSpan.FromSeconds(8), refused.RetryAfter);
+
+        // Still counted just before the window of the first call has passed; free again once it has.
+        time.Advance(TimeSpan.FromSeconds(8) - TimeSpan.FromTicks(1));
+        Assert.False(throttle.TryAcquire("bulk", "c").Allowed);
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.True(throttle.TryAcquire("bulk", "c").Allowed);
+    }
+
+    [Fact]
     public void Prune_IdleConnections_AreForgotten()
     {
         var time = new FakeTime();

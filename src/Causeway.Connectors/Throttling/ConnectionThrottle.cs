@@ -38,11 +38,17 @@ public readonly record struct ThrottleDecision(bool Allowed, TimeSpan RetryAfter
 
 /// <summary>
 /// Per-connection sliding-window throttle: a call is allowed when fewer than the limit were allowed in the last
-/// window. Refused calls are not counted. Thread-safe; time from the <see cref="TimeProvider"/>.
+/// window. Refused calls are not counted. Calls are remembered by time with a count, so a connection costs at most about
+/// <see cref="MaxEntries"/> entries whatever its limit: up to that many calls per window each call's own time is kept
+/// (exact); above it, times are rounded up to a window ÷ <see cref="MaxEntries"/> step, so a call may stay counted up to
+/// that step longer (6 ms of a 60 s window), never shorter. Thread-safe; time from the <see cref="TimeProvider"/>.
 /// </summary>
 public sealed class ConnectionThrottle
 {
-    private readonly ConcurrentDictionary<(string Connector, string Connection), Queue<long>> _windows = new();
+    /// <summary>Most entries a connection's window holds (limits above it are counted in steps).</summary>
+    public const int MaxEntries = 10_000;
+
+    private readonly ConcurrentDictionary<(string Connector, string Connection), Window> _windows = new();
     private readonly TimeProvider _time;
     private readonly ConnectionThrottleOptions _options;
 
@@ -67,25 +73,37 @@ public sealed class ConnectionThrottle
         var limit = LimitFor(connectorName);
         var now = _time.GetTimestamp();
         var window = (long)(limit.Window.TotalSeconds * _time.TimestampFrequency);
-        var calls = _windows.GetOrAdd((connectorName.ToLowerInvariant(), connectionId), _ => new Queue<long>());
+        var step = limit.PermitLimit <= MaxEntries ? 1 : Math.Max(1, window / MaxEntries);
+        var calls = _windows.GetOrAdd((connectorName.ToLowerInvariant(), connectionId), _ => new Window());
         lock (calls)
         {
-            while (calls.Count > 0 && now - calls.Peek() >= window)
+            calls.Expire(now - window);
+            if (calls.Total < limit.PermitLimit)
             {
-                calls.Dequeue();
+                // Rounded up to the step, so that a call is never forgotten before its window has passed.
+                calls.Add(step == 1 ? now : (now + step - 1) / step * step);
+                return new ThrottleDecision(true, TimeSpan.Zero, limit.PermitLimit - calls.Total);
             }
 
-            if (calls.Count < limit.PermitLimit)
-            {
-                calls.Enqueue(now);
-                return new ThrottleDecision(true, TimeSpan.Zero, limit.PermitLimit - calls.Count);
-            }
-
-            var wait = calls.Peek() + window - now;
+            var wait = calls.Oldest + window - now;
             var retry = TimeSpan.FromSeconds((double)wait / _time.TimestampFrequency);
 
             // Retry-After is whole seconds on the wire; round up so that a retry at that time is allowed.
             return new ThrottleDecision(false, TimeSpan.FromSeconds(Math.Ceiling(retry.TotalSeconds)), 0);
+        }
+    }
+
+    /// <summary>How many entries the window of a connection holds (for tests; 0 when it has none).</summary>
+    internal int EntriesOf(string connectorName, string connectionId)
+    {
+        if (!_windows.TryGetValue((connectorName.ToLowerInvariant(), connectionId), out var calls))
+        {
+            return 0;
+        }
+
+        lock (calls)
+        {
+            return calls.Entries;
         }
     }
 
@@ -99,18 +117,84 @@ public sealed class ConnectionThrottle
             var window = (long)(LimitFor(key.Connector).Window.TotalSeconds * _time.TimestampFrequency);
             lock (calls)
             {
-                if (calls.Count > 0 && now - calls.Last() < window)
+                if (calls.Total > 0 && now - calls.Newest < window)
                 {
                     continue;
                 }
             }
 
-            if (_windows.TryRemove(new KeyValuePair<(string, string), Queue<long>>(key, calls)))
+            if (_windows.TryRemove(new KeyValuePair<(string, string), Window>(key, calls)))
             {
                 removed++;
             }
         }
 
         return removed;
+    }
+
+    /// <summary>
+    /// The calls of one connection in its window: times, oldest first, each with how many calls it stands for (a ring
+    /// that grows by doubling). Not thread-safe: the throttle locks it.
+    /// </summary>
+    private sealed class Window
+    {
+        private long[] _times = new long[4];
+        private int[] _counts = new int[4];
+        private int _head;
+        private int _length;
+
+        public int Total { get; private set; }
+
+        /// <summary>How many entries the ring holds (tests).</summary>
+        public int Entries => _length;
+
+        public long Oldest => _times[_head];
+
+        public long Newest => _times[(_head + _length - 1) % _times.Length];
+
+        public void Add(long time)
+        {
+            Total++;
+            if (_length > 0 && Newest == time)
+            {
+                // Calls at the same (rounded) time share an entry: the count grows, not the ring.
+                _counts[(_head + _length - 1) % _times.Length]++;
+                return;
+            }
+
+            if (_length == _times.Length)
+            {
+                Grow();
+            }
+
+            var tail = (_head + _length) % _times.Length;
+            _times[tail] = time;
+            _counts[tail] = 1;
+            _length++;
+        }
+
+        /// <summary>Drops the calls made at or before <paramref name="before"/>.</summary>
+        public void Expire(long before)
+        {
+            while (_length > 0 && _times[_head] <= before)
+            {
+                Total -= _counts[_head];
+                _head = (_head + 1) % _times.Length;
+                _length--;
+            }
+        }
+
+        private void Grow()
+        {
+            var times = new long[_times.Length * 2];
+            var counts = new int[_times.Length * 2];
+            for (var i = 0; i < _length; i++)
+            {
+                times[i] = _times[(_head + i) % _times.Length];
+                counts[i] = _counts[(_head + i) % _times.Length];
+            }
+
+            (_times, _counts, _head) = (times, counts, 0);
+        }
     }
 }
