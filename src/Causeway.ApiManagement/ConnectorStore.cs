@@ -14,10 +14,12 @@ internal sealed record StoredPackage(string ApiDefinition, string ApiProperties,
 /// </summary>
 internal sealed class ConnectorStore(SqlDatabase database, TimeProvider time)
 {
-    // Another node may delete a connector; a parsed definition is trusted this long before the row is read again.
+    // Another node may delete a connector (or delete and import one of the same name); a parsed definition is trusted this
+    // long before its row's version (its created_at) is read again. Only a changed row is parsed again, so an unchanged
+    // definition keeps its identity and what is compiled for it (the matcher's templates).
     private static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(30);
 
-    private readonly ConcurrentDictionary<(Guid Tenant, string Name), (ConnectorDefinition? Definition, long LoadedAt)> _cache = new();
+    private readonly ConcurrentDictionary<(Guid Tenant, string Name), (ConnectorDefinition? Definition, string? Version, long LoadedAt)> _cache = new();
 
     public static Migration Schema { get; } = new(500, "api management: connectors, connections, shares", """
         CREATE TABLE apim_connectors (tenant_id TEXT NOT NULL, name TEXT NOT NULL, display_name TEXT NOT NULL, api_definition TEXT NOT NULL,
@@ -44,20 +46,37 @@ internal sealed class ConnectorStore(SqlDatabase database, TimeProvider time)
     /// <summary>The tenant's connector of that name (built-in or custom), or null.</summary>
     public async Task<ConnectorDefinition?> FindAsync(Guid tenantId, string name, CancellationToken cancellationToken)
     {
-        if (BuiltInConnectors.All.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) is { } builtIn)
+        foreach (var builtIn in BuiltInConnectors.All)
         {
-            return builtIn;
+            if (string.Equals(builtIn.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return builtIn;
+            }
         }
 
         var key = (tenantId, name.ToLowerInvariant());
-        if (_cache.TryGetValue(key, out var cached) && time.GetElapsedTime(cached.LoadedAt) < CacheTime)
+        var found = _cache.TryGetValue(key, out var cached);
+        if (found && time.GetElapsedTime(cached.LoadedAt) < CacheTime)
         {
             return cached.Definition;
         }
 
-        var package = await FindPackageAsync(tenantId, name, cancellationToken);
-        var definition = package is null ? null : Parse(name.ToLowerInvariant(), package);
-        _cache[key] = (definition, time.GetTimestamp());
+        string? version;
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            version = (await Sql.QueryAsync(connection, null, "SELECT created_at FROM apim_connectors WHERE tenant_id = @t AND name = @n", r => r.GetString(0),
+                cancellationToken, ("t", tenantId.ToString()), ("n", key.Item2))).FirstOrDefault();
+        }
+
+        if (found && cached.Version == version)
+        {
+            _cache[key] = cached with { LoadedAt = time.GetTimestamp() };
+            return cached.Definition;
+        }
+
+        var package = version is null ? null : await FindPackageAsync(tenantId, name, cancellationToken);
+        var definition = package is null ? null : Parse(key.Item2, package);
+        _cache[key] = (definition, version, time.GetTimestamp());
         return definition;
     }
 
@@ -81,13 +100,14 @@ internal sealed class ConnectorStore(SqlDatabase database, TimeProvider time)
         var taken = (await Sql.QueryAsync(connection, transaction, "SELECT name FROM apim_connectors WHERE tenant_id = @t", r => r.GetString(0), cancellationToken,
             ("t", tenantId.ToString()))).Concat(BuiltInConnectors.All.Select(c => c.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var name = ConnectorNaming.MakeUnique(parsed.Name, taken.Contains);
+        var createdAt = Sql.Timestamp(time.GetUtcNow());
         await Sql.ExecuteAsync(connection, transaction,
             "INSERT INTO apim_connectors (tenant_id, name, display_name, api_definition, api_properties, script, created_by, created_at) VALUES (@t, @n, @d, @a, @p, @s, @u, @at)",
             cancellationToken, ("t", tenantId.ToString()), ("n", name), ("d", parsed.DisplayName), ("a", package.ApiDefinition), ("p", package.ApiProperties),
-            ("s", package.Script), ("u", createdBy.ToString()), ("at", Sql.Timestamp(time.GetUtcNow())));
+            ("s", package.Script), ("u", createdBy.ToString()), ("at", createdAt));
         await transaction.CommitAsync(cancellationToken);
         var stored = parsed with { Name = name };
-        _cache[(tenantId, name)] = (stored, time.GetTimestamp());
+        _cache[(tenantId, name)] = (stored, createdAt, time.GetTimestamp());
         return stored;
     }
 
