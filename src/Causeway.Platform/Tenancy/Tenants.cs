@@ -183,7 +183,7 @@ public sealed class TenantStore(SqlDatabase database, TimeProvider time, IEnumer
     }
 
     /// <summary>Resolves a presented token to its caller, or says why it is not accepted.</summary>
-    public async Task<(Caller? Caller, TokenRejection Rejection)> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    public async ValueTask<(Caller? Caller, TokenRejection Rejection)> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
         var hash = TokenHasher.Hash(token);
         var now = time.GetUtcNow();
