@@ -133,68 +133,53 @@ public sealed class ConnectionThrottle
     }
 
     /// <summary>
-    /// The calls of one connection in its window: times, oldest first, each with how many calls it stands for (a ring
-    /// that grows by doubling). Not thread-safe: the throttle locks it.
+    /// The calls of one connection in its window: times, oldest first, each with how many calls it stands for. The newest
+    /// entry is kept apart, so that calls at its (rounded) time only raise its count. Not thread-safe: the throttle locks it.
     /// </summary>
     private sealed class Window
     {
-        private long[] _times = new long[4];
-        private int[] _counts = new int[4];
-        private int _head;
-        private int _length;
+        private readonly Queue<(long Time, int Count)> _older = new();
+        private (long Time, int Count) _newest;
 
         public int Total { get; private set; }
 
-        /// <summary>How many entries the ring holds (tests).</summary>
-        public int Entries => _length;
+        /// <summary>How many entries the window holds (tests).</summary>
+        public int Entries => _older.Count + (_newest.Count > 0 ? 1 : 0);
 
-        public long Oldest => _times[_head];
+        public long Oldest => _older.Count > 0 ? _older.Peek().Time : _newest.Time;
 
-        public long Newest => _times[(_head + _length - 1) % _times.Length];
+        public long Newest => _newest.Time;
 
         public void Add(long time)
         {
             Total++;
-            if (_length > 0 && Newest == time)
+            if (_newest.Count > 0 && _newest.Time == time)
             {
-                // Calls at the same (rounded) time share an entry: the count grows, not the ring.
-                _counts[(_head + _length - 1) % _times.Length]++;
+                _newest.Count++;
                 return;
             }
 
-            if (_length == _times.Length)
+            if (_newest.Count > 0)
             {
-                Grow();
+                _older.Enqueue(_newest);
             }
 
-            var tail = (_head + _length) % _times.Length;
-            _times[tail] = time;
-            _counts[tail] = 1;
-            _length++;
+            _newest = (time, 1);
         }
 
         /// <summary>Drops the calls made at or before <paramref name="before"/>.</summary>
         public void Expire(long before)
         {
-            while (_length > 0 && _times[_head] <= before)
+            while (_older.Count > 0 && _older.Peek().Time <= before)
             {
-                Total -= _counts[_head];
-                _head = (_head + 1) % _times.Length;
-                _length--;
-            }
-        }
-
-        private void Grow()
-        {
-            var times = new long[_times.Length * 2];
-            var counts = new int[_times.Length * 2];
-            for (var i = 0; i < _length; i++)
-            {
-                times[i] = _times[(_head + i) % _times.Length];
-                counts[i] = _counts[(_head + i) % _times.Length];
+                Total -= _older.Dequeue().Count;
             }
 
-            (_times, _counts, _head) = (times, counts, 0);
+            if (_older.Count == 0 && _newest.Count > 0 && _newest.Time <= before)
+            {
+                Total -= _newest.Count;
+                _newest = default;
+            }
         }
     }
 }
