@@ -347,19 +347,23 @@ internal sealed partial class ApimRuntime(
         }
     }
 
-    /// <summary>The first attempt's outcome, given to the retry pipeline once as its own first attempt.</summary>
+    /// <summary>
+    /// The first attempt's outcome, given to the retry pipeline once as its own first attempt. The pipeline calls its
+    /// callback one attempt after another, never at once.
+    /// </summary>
     private sealed class FirstOutcome(HttpResponseMessage? response, Exception? failure)
     {
-        private int _taken;
+        private bool _taken;
 
         /// <summary>The first outcome the first time (a failure is rethrown); null after.</summary>
         public ValueTask<HttpResponseMessage>? Take()
         {
-            if (Interlocked.Exchange(ref _taken, 1) != 0)
+            if (_taken)
             {
                 return null;
             }
 
+            _taken = true;
             return failure is null ? ValueTask.FromResult(response!) : ValueTask.FromException<HttpResponseMessage>(failure);
         }
     }
