@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -136,6 +137,25 @@ public sealed class CredentialTests
 
         Assert.Equal(CredentialKind.ApiKey, kind);
         Assert.Equal("k1", request.Headers["X-Key"]);
+    }
+
+    public static TheoryData<string, IReadOnlyDictionary<string, string>> ValuesInOtherCase => new()
+    {
+        { "plain map", new Dictionary<string, string> { ["API_Key"] = "k2" } },
+        { "frozen, ignoring case", new Dictionary<string, string> { ["API_Key"] = "k2" }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase) },
+        { "frozen, case-sensitive", new Dictionary<string, string> { ["API_Key"] = "k2" }.ToFrozenDictionary(StringComparer.Ordinal) },
+    };
+
+    [Theory]
+    [MemberData(nameof(ValuesInOtherCase))]
+    public void Apply_ParameterNamedInOtherCase_IsFoundWhateverTheMap(string map, IReadOnlyDictionary<string, string> values)
+    {
+        var request = NewRequest();
+
+        var kind = CredentialInjector.Apply(PackageReaderTests.Minimal(), request, values);
+
+        Assert.True(kind == CredentialKind.ApiKey, map);
+        Assert.Equal("k2", request.Headers["X-Key"]);
     }
 
     [Fact]

@@ -62,7 +62,7 @@ public static class CredentialInjector
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(connectionValues);
-        var values = new Dictionary<string, string>(connectionValues, StringComparer.OrdinalIgnoreCase);
+        var values = ConnectionValueMap.IgnoringCase(connectionValues);
         var schemes = definition.SecuritySchemes;
         if (schemes.Count == 0)
         {
@@ -96,7 +96,7 @@ public static class CredentialInjector
         throw new CredentialException($"connector '{definition.Name}': {firstProblem}");
     }
 
-    private static string? TryApply(ConnectorDefinition definition, SecurityScheme scheme, ApimRequest request, Dictionary<string, string> values)
+    private static string? TryApply(ConnectorDefinition definition, SecurityScheme scheme, ApimRequest request, IReadOnlyDictionary<string, string> values)
     {
         switch (scheme.Kind)
         {

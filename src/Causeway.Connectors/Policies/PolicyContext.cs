@@ -31,13 +31,7 @@ public sealed class PolicyContext
         OriginalMethod = request.Method;
         OriginalPath = request.Path;
         OriginalBaseUrl = request.BaseUrl;
-        // A frozen dictionary cannot change under the call, so one that already ignores case is used as it is.
-        _connectionValues = connectionValues switch
-        {
-            null => new Dictionary<string, string>(),
-            FrozenDictionary<string, string> frozen when frozen.Comparer == StringComparer.OrdinalIgnoreCase => frozen,
-            _ => new Dictionary<string, string>(connectionValues, StringComparer.OrdinalIgnoreCase),
-        };
+        _connectionValues = ConnectionValueMap.IgnoringCase(connectionValues);
     }
 
     /// <summary>The connector.</summary>
@@ -53,7 +47,7 @@ public sealed class PolicyContext
     public ApimResponse? Response { get; set; }
 
     /// <summary>Path parameter values of the matched operation (decoded), for <c>{name}</c> in newPath and parameterValueUrl.</summary>
-    public IReadOnlyDictionary<string, string> PathParameters { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> PathParameters { get; init; } = FrozenDictionary<string, string>.Empty;
 
     /// <summary>
     /// The caller-facing base of this connection, for example <c>https://host/apim/planner/0c1d...</c>; updatenextlink
